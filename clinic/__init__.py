@@ -1,0 +1,89 @@
+"""The clinic application: ``create_app`` builds it (Flask tutorial style)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from clinic import cli, errors, security
+from clinic.config import load_config
+from clinic.db import configure_sqlite
+from clinic.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; ``test_config`` replaces environment overrides in tests."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CLINIC_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    load_config(app, test_config)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+
+    # Import the models of every domain so that Alembic sees the whole schema.
+    from clinic import audit  # noqa: F401
+    from clinic.admin import bp as admin_bp
+    from clinic.auth import bp as auth_bp
+    from clinic.dashboard import bp as dashboard_bp
+
+    for blueprint in (auth_bp, dashboard_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _register_template_helpers(app)
+
+    if not app.config["SESSION_COOKIE_SECURE"] and not app.testing:
+        app.logger.setLevel(logging.INFO)
+        app.logger.warning(
+            "SESSION_COOKIE_SECURE is off: session cookies will be sent over plain "
+            "http. Fine for a local trial; never in production (serve over https)."
+        )
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from clinic.access import allowed
+    from clinic.clock import to_clinic_time, utcnow
+    from clinic.roles import Role
+
+    def can(endpoint: str) -> bool:
+        """Should the navigation show a link to ``endpoint``?"""
+        role = current_user.role if current_user.is_authenticated else None
+        return allowed(endpoint, role)
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "clinic_name": app.config["CLINIC_NAME"],
+            "can": can,
+            "Role": Role,
+            "now_utc": utcnow(),
+        }
+
+    @app.template_filter("local_datetime")
+    def local_datetime(value, fmt: str = "%a %d %b %Y, %H:%M"):
+        return "" if value is None else to_clinic_time(value).strftime(fmt)

@@ -1,0 +1,75 @@
+"""Who may use which URL: declared next to each rule, enforced before any view.
+
+Every blueprint registers its URL rules with ``route(bp, rule, view,
+allow=...)`` in its ``__init__.py``, so a module's URLs and their access rules
+are read in one place. An endpoint without a declared rule is refused (fail
+closed), and a test walks ``app.url_map`` to prove none is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask import Blueprint, abort, current_app, request
+from flask_login import current_user
+
+from clinic.extensions import login_manager
+from clinic.roles import Role
+
+PUBLIC = "public"  # anyone, signed in or not
+STAFF = frozenset(Role)  # any signed-in staff member
+ADMIN = frozenset({Role.ADMIN})
+
+Rule = str | frozenset[Role]
+_POLICY: dict[str, Rule] = {}
+
+
+def route(
+    bp: Blueprint,
+    rule: str,
+    view: Callable,
+    *,
+    allow: str | Iterable[Role],
+    methods: Iterable[str] = ("GET",),
+    endpoint: str | None = None,
+) -> None:
+    """Register a URL rule together with who may use it."""
+    endpoint = endpoint or view.__name__
+    bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=list(methods))
+    _POLICY[f"{bp.name}.{endpoint}"] = PUBLIC if allow == PUBLIC else frozenset(allow)
+
+
+def declare_public(endpoint: str) -> None:
+    """Declare an endpoint registered elsewhere (static files) as public."""
+    _POLICY[endpoint] = PUBLIC
+
+
+def access_policy() -> dict[str, Rule]:
+    """The declared table: endpoint -> PUBLIC or the roles allowed."""
+    return dict(_POLICY)
+
+
+def allowed(endpoint: str, role: Role | None) -> bool:
+    """Would a user with ``role`` (None: anonymous) be let through?"""
+    rule = _POLICY.get(endpoint)
+    if rule is None:
+        return False
+    return rule == PUBLIC or (role is not None and role in rule)
+
+
+def enforce_access():
+    """``before_request``: redirect anonymous users to sign in, 403 the others."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: the 404/405 handler answers
+        return None
+    rule = _POLICY.get(endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s has no access rule; refused", endpoint)
+        abort(403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in rule:
+        abort(403)
+    return None

@@ -1,0 +1,64 @@
+"""Staff management forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from clinic.auth.forms import new_password_fields
+from clinic.roles import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+def _role_field():
+    return SelectField(
+        "Role", choices=ROLE_CHOICES, validators=[DataRequired()], coerce=str
+    )
+
+
+def _name_field():
+    return StringField(
+        "Full name",
+        validators=[DataRequired(), Length(max=200)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class StaffCreateForm(FlaskForm):
+    name = _name_field()
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email("Enter a valid email address.", check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    role = _role_field()
+    password, confirm = new_password_fields("Initial password")
+    submit = SubmitField("Create account")
+
+
+class StaffEditForm(FlaskForm):
+    name = _name_field()
+    role = _role_field()
+    submit = SubmitField("Save changes")
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields("Temporary password")
+    submit = SubmitField("Reset password")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.personal_words = (user.email, user.name)
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: for one-click POST actions."""
+
+    submit = SubmitField("Confirm")

@@ -1,0 +1,86 @@
+"""Sign-in and password forms, and the password-policy validator."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from clinic.auth.passwords import password_problem, verify_password
+
+
+class PasswordPolicy:
+    """Validates a new password against the configured policy.
+
+    ``personal_fields`` names the form fields (email, name) the password must
+    not merely repeat; ``personal`` gives fixed values (an existing user's).
+    """
+
+    def __init__(self, personal_fields: tuple[str, ...] = (), personal=()):
+        self.personal_fields = personal_fields
+        self.personal = tuple(personal)
+
+    def __call__(self, form, field) -> None:
+        personal = self.personal + tuple(
+            form[name].data or "" for name in self.personal_fields if name in form
+        )
+        personal += tuple(getattr(form, "personal_words", ()))
+        problem = password_problem(
+            field.data or "",
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            max_length=current_app.config["PASSWORD_MAX_LENGTH"],
+            personal=personal,
+        )
+        if problem:
+            raise ValidationError(problem)
+
+
+def new_password_fields(label: str = "New password"):
+    """The pair of fields every "set a password" form uses."""
+    password = PasswordField(
+        label,
+        validators=[DataRequired(), PasswordPolicy(("email", "name"))],
+        render_kw={"autocomplete": "new-password"},
+        description="At least 12 characters. A phrase of several words is easy "
+        "to remember and hard to guess.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", "The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Sign in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = new_password_fields()
+    submit = SubmitField("Change password")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.personal_words = (user.email, user.name)
+
+    def validate_current_password(self, field) -> None:
+        if not verify_password(self.user.password_hash, field.data or ""):
+            raise ValidationError("The current password is incorrect.")

@@ -1,0 +1,97 @@
+"""Signing in and out, and password changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, session
+from flask_login import logout_user
+from sqlalchemy import select
+
+from clinic import audit
+from clinic.auth.models import StaffSession, User
+from clinic.auth.passwords import hash_password, needs_rehash, verify_password
+from clinic.clock import utcnow
+from clinic.extensions import db
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    locked_now: bool = False
+
+
+def authenticate(email: str, password: str) -> SignInResult:
+    """Check credentials; count failures and lock at the threshold.
+
+    Unknown email, wrong password, disabled and locked accounts all fail the
+    same way, after the same amount of hashing work. Audits every attempt.
+    """
+    config = current_app.config
+    now = utcnow()
+    user = find_user_by_email(email)
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None:
+        audit.record("login.failed", details="unknown account")
+        return SignInResult(None)
+    if not user.active or user.is_locked(now):
+        why = "account disabled" if not user.active else "account locked"
+        audit.record("login.failed", entity_type="user", entity_id=user.id, details=why)
+        return SignInResult(None)
+    if not password_ok:
+        locked = user.record_failed_login(
+            now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
+        )
+        audit.record(
+            "login.failed", entity_type="user", entity_id=user.id,
+            details="wrong password" + ("; account locked" if locked else ""),
+        )
+        return SignInResult(None, locked_now=locked)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.record_successful_login(now)
+    return SignInResult(user)
+
+
+def start_session(user: User) -> StaffSession:
+    """Open a fresh session: the old cookie's contents are dropped entirely."""
+    session.clear()
+    staff_session, token = StaffSession.open(
+        user, request.remote_addr, request.headers.get("User-Agent")
+    )
+    db.session.add(staff_session)
+    db.session.flush()
+    session["sid"] = token
+    audit.record("login", entity_type="user", entity_id=user.id, user_id=user.id)
+    return staff_session
+
+
+def end_session(staff_session: StaffSession | None, user: User) -> None:
+    if staff_session is not None:
+        staff_session.end("logout")
+    audit.record("logout", entity_type="user", entity_id=user.id)
+    logout_user()
+    session.clear()
+
+
+def change_own_password(
+    user: User, new_password: str, keep: StaffSession | None
+) -> int:
+    """Set a new password and sign out every other session of this user."""
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    ended = StaffSession.end_all_for(user, "password changed", keep=keep)
+    audit.record(
+        "user.password_changed", entity_type="user", entity_id=user.id,
+        details=f"other sessions ended: {ended}",
+    )
+    return ended

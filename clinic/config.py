@@ -1,0 +1,136 @@
+"""Configuration: defaults here, then ``instance/config.py``, then environment.
+
+Every waiting period, limit and timeout is a setting, never a constant buried
+in the code. Environment variables win over the instance file so that a
+deployment can be configured without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+
+class Defaults:
+    CLINIC_NAME = "Microcurrent Clinic"
+    CLINIC_TIMEZONE = "Europe/London"
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # instance/clinic.sqlite3 if unset
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Sessions and cookies. SESSION_COOKIE_SECURE is on by default: `make run`
+    # turns it off for a plain-http local trial and says so in its log.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "clinic_session"
+    SESSION_IDLE_TIMEOUT_MINUTES = 15
+    SESSION_ABSOLUTE_LIFETIME_HOURS = 12
+
+    # Sign-in protection.
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+    LOGIN_RATE_LIMIT = "5 per minute"
+    LOCKOUT_THRESHOLD = 10
+    LOCKOUT_MINUTES = 15
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Number of reverse proxies whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    BOOTSTRAP_SERVE_LOCAL = True
+
+
+# Environment variables read directly, and how to parse them.
+_ENV_SETTINGS = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "CLINIC_NAME": ("CLINIC_NAME", str),
+    "CLINIC_TIMEZONE": ("CLINIC_TIMEZONE", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", "bool"),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+}
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {raw!r}")
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config``: defaults, instance file, environment, test overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is None:
+        for env_name, (key, kind) in _ENV_SETTINGS.items():
+            raw = os.environ.get(env_name)
+            if raw is None or raw == "":
+                continue
+            try:
+                app.config[key] = _parse_bool(raw) if kind == "bool" else kind(raw)
+            except ValueError as exc:
+                raise RuntimeError(f"invalid {env_name}: {exc}") from exc
+    else:
+        app.config.update(test_config)
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "clinic.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+    try:
+        ZoneInfo(app.config["CLINIC_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(
+            f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not an IANA "
+            "timezone name such as Europe/London"
+        ) from exc
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """Read ``instance/secret_key``, creating it once (mode 0600) if missing.
+
+    The key is written to a private temporary file and hard-linked into place,
+    so when several server workers start at once exactly one key wins and no
+    worker ever reads a half-written file.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        fd, tmp_name = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:  # mkstemp creates it 0600
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            os.link(tmp_name, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp_name)
+    key = key_file.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{key_file} is empty; delete it to generate a new key")
+    return key

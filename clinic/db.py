@@ -1,0 +1,105 @@
+"""Database foundations shared by every domain.
+
+The declarative base carries a naming convention so that Alembic sees stable
+constraint names on SQLite and PostgreSQL; ``UTCDateTime`` guarantees that
+every datetime stored is timezone-aware UTC; ``enum_column`` stores a Python
+``enum.Enum`` as its value with a named CHECK constraint.
+
+SQLite is tuned for a multi-user clinic: WAL, a busy timeout, foreign keys, and
+transactions that begin with ``BEGIN IMMEDIATE`` so that a check-then-insert
+cannot interleave with another writer (DESIGN.md, guarantee 1).
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores UTC text. Naive values are
+    refused on the way in: a naive datetime is a bug (whose local time?).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """An Enum column type storing ``.value`` with a named CHECK constraint."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls),
+        validate_strings=True,
+        values_callable=lambda cls: [m.value for m in cls],
+    )
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Install the connection recipe for SQLite (no-op on other databases).
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy's
+    ``begin`` event can emit ``BEGIN IMMEDIATE``: the write lock is taken at
+    the start of the transaction, so two requests can never both pass a check
+    and then both insert. This is the recipe of the SQLAlchemy SQLite dialect
+    documentation ("Serializable isolation / Savepoints / Transactional DDL").
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
