@@ -70,7 +70,9 @@ class AuditEvent(db.Model):
 
 def _lock_chain() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}
+        )
 
 
 def record(
@@ -140,17 +142,26 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         for event in batch:
             if event.seq != expected_seq:
                 return ChainReport(
-                    False, rows, expected_prev, expected_seq,
+                    False,
+                    rows,
+                    expected_prev,
+                    expected_seq,
                     f"row {expected_seq} is missing (next row is {event.seq})",
                 )
             if event.prev_hash != expected_prev:
                 return ChainReport(
-                    False, rows, expected_prev, event.seq,
+                    False,
+                    rows,
+                    expected_prev,
+                    event.seq,
                     f"row {event.seq} does not follow row {event.seq - 1}",
                 )
             if event.compute_hash() != event.row_hash:
                 return ChainReport(
-                    False, rows, expected_prev, event.seq,
+                    False,
+                    rows,
+                    expected_prev,
+                    event.seq,
                     f"row {event.seq} was changed after it was written",
                 )
             expected_prev = event.row_hash

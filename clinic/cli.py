@@ -33,7 +33,8 @@ def _check_password(password: str, email: str, name: str) -> None:
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
 @click.option(
-    "--password-stdin", is_flag=True,
+    "--password-stdin",
+    is_flag=True,
     help="Read the password from standard input (for scripts).",
 )
 def create_user_command(email: str, name: str, role: str, password_stdin: bool) -> None:

@@ -6,7 +6,7 @@ time (time-machine) and the clinic's timezone is applied in one place.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,7 +14,7 @@ from flask import current_app
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def clinic_tz() -> ZoneInfo:

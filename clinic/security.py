@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
@@ -11,6 +12,9 @@ from flask_login import current_user
 from clinic.access import declare_public, enforce_access
 from clinic.clock import utcnow
 from clinic.extensions import db, login_manager
+
+if TYPE_CHECKING:
+    from clinic.auth.models import StaffSession
 
 # Updating last_seen_at on every request would write on every page view;
 # once a minute keeps the idle timeout exact to within a minute.

@@ -6,9 +6,11 @@ import re
 
 DEFAULT_PASSWORD = "violet tulip harbour lantern"
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                   r'type="hidden" name="csrf_token" value="([^"]+)"|'
-                   r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client, url: str) -> str:
@@ -19,8 +21,9 @@ def csrf_token(client, url: str) -> str:
     return next(group for group in match.groups() if group)
 
 
-def submit(client, url: str, data: dict | None = None, *, page: str | None = None,
-           **kwargs):
+def submit(
+    client, url: str, data: dict | None = None, *, page: str | None = None, **kwargs
+):
     """POST a form to ``url`` with the CSRF token of ``page`` (default: ``url``)."""
     token = csrf_token(client, page or url)
     return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)

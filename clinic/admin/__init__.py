@@ -12,18 +12,30 @@ route(bp, "/staff", views.staff_list, allow=ADMIN)
 route(bp, "/staff/new", views.staff_new, allow=ADMIN, methods=GET_POST)
 route(bp, "/staff/<int:user_id>", views.staff_edit, allow=ADMIN, methods=GET_POST)
 route(
-    bp, "/staff/<int:user_id>/password", views.staff_reset_password, allow=ADMIN,
+    bp,
+    "/staff/<int:user_id>/password",
+    views.staff_reset_password,
+    allow=ADMIN,
     methods=("POST",),
 )
 route(
-    bp, "/staff/<int:user_id>/deactivate", views.staff_deactivate, allow=ADMIN,
+    bp,
+    "/staff/<int:user_id>/deactivate",
+    views.staff_deactivate,
+    allow=ADMIN,
     methods=("POST",),
 )
 route(
-    bp, "/staff/<int:user_id>/reactivate", views.staff_reactivate, allow=ADMIN,
+    bp,
+    "/staff/<int:user_id>/reactivate",
+    views.staff_reactivate,
+    allow=ADMIN,
     methods=("POST",),
 )
 route(
-    bp, "/staff/<int:user_id>/end-sessions", views.staff_end_sessions, allow=ADMIN,
+    bp,
+    "/staff/<int:user_id>/end-sessions",
+    views.staff_end_sessions,
+    allow=ADMIN,
     methods=("POST",),
 )

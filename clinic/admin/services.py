@@ -54,18 +54,23 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
     except IntegrityError as exc:
         raise StaffError(DUPLICATE_EMAIL, field="email") from exc
     audit.record(
-        "user.created", entity_type="user", entity_id=user.id,
+        "user.created",
+        entity_type="user",
+        entity_id=user.id,
         details=f"role={role.value}",
     )
     return user
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN, User.active.is_(True))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True))
+        )
+        or 0
+    )
 
 
 def _refuse_losing_last_admin(user: User) -> None:
@@ -79,7 +84,9 @@ def update_user(user: User, *, name: str, role: Role, by: User) -> None:
             raise StaffError("You cannot change your own role.", field="role")
         _refuse_losing_last_admin(user)
         audit.record(
-            "user.role_changed", entity_type="user", entity_id=user.id,
+            "user.role_changed",
+            entity_type="user",
+            entity_id=user.id,
             details=f"{user.role.value}->{role.value}",
         )
         user.role = role
@@ -97,7 +104,9 @@ def deactivate_user(user: User, *, by: User) -> int:
     user.active = False
     ended = StaffSession.end_all_for(user, "deactivated")
     audit.record(
-        "user.deactivated", entity_type="user", entity_id=user.id,
+        "user.deactivated",
+        entity_type="user",
+        entity_id=user.id,
         details=f"sessions ended: {ended}",
     )
     db.session.flush()
@@ -121,7 +130,9 @@ def reset_password(user: User, password: str) -> int:
     user.locked_until = None
     ended = StaffSession.end_all_for(user, "password reset")
     audit.record(
-        "user.password_reset", entity_type="user", entity_id=user.id,
+        "user.password_reset",
+        entity_type="user",
+        entity_id=user.id,
         details=f"sessions ended: {ended}",
     )
     db.session.flush()
@@ -131,7 +142,9 @@ def reset_password(user: User, password: str) -> int:
 def end_sessions(user: User) -> int:
     ended = StaffSession.end_all_for(user, "ended by admin")
     audit.record(
-        "user.sessions_ended", entity_type="user", entity_id=user.id,
+        "user.sessions_ended",
+        entity_type="user",
+        entity_id=user.id,
         details=f"sessions ended: {ended}",
     )
     db.session.flush()

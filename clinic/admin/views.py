@@ -6,7 +6,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from clinic.admin import services
-from clinic.admin.forms import ConfirmForm, ResetPasswordForm, StaffCreateForm, StaffEditForm
+from clinic.admin.forms import (
+    ConfirmForm,
+    ResetPasswordForm,
+    StaffCreateForm,
+    StaffEditForm,
+)
 from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.roles import Role
@@ -38,7 +43,10 @@ def staff_new():
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                form.email.data, form.name.data, Role(form.role.data), form.password.data
+                form.email.data,
+                form.name.data,
+                Role(form.role.data),
+                form.password.data,
             )
         except services.StaffError as exc:
             db.session.rollback()
@@ -68,7 +76,9 @@ def staff_edit(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_user(
-                user, name=form.name.data, role=Role(form.role.data),
+                user,
+                name=form.name.data,
+                role=Role(form.role.data),
                 by=current_user._get_current_object(),
             )
         except services.StaffError as exc:
@@ -116,7 +126,9 @@ def _one_click(user_id: int, action, done: str):
 def staff_deactivate(user_id: int):
     return _one_click(
         user_id,
-        lambda user: services.deactivate_user(user, by=current_user._get_current_object()),
+        lambda user: services.deactivate_user(
+            user, by=current_user._get_current_object()
+        ),
         "{name} was deactivated; {count} session(s) ended.",
     )
 

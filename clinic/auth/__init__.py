@@ -10,6 +10,9 @@ bp = Blueprint("auth", __name__)
 route(bp, "/login", views.login, allow=PUBLIC, methods=("GET", "POST"))
 route(bp, "/logout", views.logout, allow=STAFF, methods=("POST",))
 route(
-    bp, "/account/password", views.change_password, allow=STAFF,
+    bp,
+    "/account/password",
+    views.change_password,
+    allow=STAFF,
     methods=("GET", "POST"),
 )

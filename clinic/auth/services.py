@@ -51,7 +51,9 @@ def authenticate(email: str, password: str) -> SignInResult:
             now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
         )
         audit.record(
-            "login.failed", entity_type="user", entity_id=user.id,
+            "login.failed",
+            entity_type="user",
+            entity_id=user.id,
             details="wrong password" + ("; account locked" if locked else ""),
         )
         return SignInResult(None, locked_now=locked)
@@ -91,7 +93,9 @@ def change_own_password(
     user.must_change_password = False
     ended = StaffSession.end_all_for(user, "password changed", keep=keep)
     audit.record(
-        "user.password_changed", entity_type="user", entity_id=user.id,
+        "user.password_changed",
+        entity_type="user",
+        entity_id=user.id,
         details=f"other sessions ended: {ended}",
     )
     return ended
