@@ -80,15 +80,19 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory):
-    """Returns ``new_database() -> (uri, cleanup)``, each a migrated copy."""
+    """Returns ``new_database(empty=False) -> (uri, cleanup)``.
+
+    Each database is a copy of the migrated template, or empty when asked.
+    """
     if TEST_DATABASE_URL:
         server = PostgresServer(TEST_DATABASE_URL)
         template = f"{server.prefix}_template"
         migrate_to_head(server.create(template))
 
-        def new_database():
+        def new_database(empty: bool = False):
             name = f"{server.prefix}_{next(server.counter)}"
-            return server.create(name, template), lambda: server.drop(name)
+            uri = server.create(name, None if empty else template)
+            return uri, lambda: server.drop(name)
 
         yield new_database
         server.drop(template)
@@ -98,9 +102,10 @@ def database_factory(tmp_path_factory):
         migrate_to_head(f"sqlite:///{template}")
         counter = itertools.count()
 
-        def new_database():
+        def new_database(empty: bool = False):
             path = folder / f"test_{next(counter)}.sqlite3"
-            shutil.copyfile(template, path)
+            if not empty:
+                shutil.copyfile(template, path)
             return f"sqlite:///{path}", lambda: None
 
         yield new_database
@@ -109,6 +114,13 @@ def database_factory(tmp_path_factory):
 @pytest.fixture
 def database_uri(database_factory):
     uri, cleanup = database_factory()
+    yield uri
+    cleanup()
+
+
+@pytest.fixture
+def empty_database_uri(database_factory):
+    uri, cleanup = database_factory(empty=True)
     yield uri
     cleanup()
 

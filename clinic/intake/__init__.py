@@ -1,0 +1,1 @@
+"""Client intake, consent and contraindication screening."""

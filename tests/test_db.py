@@ -1,0 +1,89 @@
+"""Database foundations: UTC datetimes, SQLite tuning, named constraints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+
+from clinic.auth.models import User
+from clinic.db import Base
+from clinic.extensions import db
+from clinic.roles import Role
+
+
+def test_datetimes_come_back_aware_utc(app, make_user, db_session):
+    user = make_user(Role.ADMIN)
+    loaded = db_session.get(User, user.id)
+    assert loaded.created_at.tzinfo is not None
+    assert loaded.created_at.utcoffset() == timedelta(0)
+
+
+def test_other_offsets_are_stored_as_utc(app, make_user, db_session):
+    user = db_session.get(User, make_user(Role.ADMIN).id)
+    paris = timezone(timedelta(hours=1))
+    user.locked_until = datetime(2026, 3, 29, 3, 30, tzinfo=paris)
+    db_session.commit()
+    db_session.expire_all()
+    assert db_session.get(User, user.id).locked_until == datetime(
+        2026, 3, 29, 2, 30, tzinfo=UTC
+    )
+
+
+def test_naive_datetimes_are_refused(app, make_user, db_session):
+    user = db_session.get(User, make_user(Role.ADMIN).id)
+    user.locked_until = datetime(2026, 1, 1, 12, 0)
+    with pytest.raises(StatementError, match="naive datetime"):
+        db_session.commit()
+    db_session.rollback()
+
+
+def test_enum_check_constraint_is_in_the_database(app, make_user, db_session):
+    user = make_user(Role.ADMIN)
+    with pytest.raises(IntegrityError):
+        db_session.execute(
+            text("UPDATE \"user\" SET role = 'janitor' WHERE id = :id"), {"id": user.id}
+        )
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_constraints_follow_the_naming_convention():
+    names = {
+        constraint.name
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+    }
+    assert "pk_user" in names
+    assert "uq_user_email" in names
+    assert "ck_user_role" in names
+    assert "fk_staff_session_user_id_user" in names
+
+
+def test_sqlite_is_tuned_for_several_users(app, db_session):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas only apply to SQLite")
+    assert db_session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db_session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db_session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_sqlite_write_lock_is_taken_at_begin(app, db_session):
+    """BEGIN IMMEDIATE: a second transaction waits until the first ends."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("BEGIN IMMEDIATE is the SQLite mechanism")
+    engine = db.engine
+    first = engine.connect()
+    first.begin()
+    first.execute(text("SELECT 1"))
+    second = engine.connect()
+    # Shorten the wait on the raw connection (executing through SQLAlchemy
+    # would itself begin a transaction and wait for the lock).
+    second.connection.dbapi_connection.execute("PRAGMA busy_timeout = 50")
+    with pytest.raises(OperationalError, match="locked"):
+        second.execute(text("SELECT 1"))
+    second.close()
+    first.rollback()
+    first.close()
