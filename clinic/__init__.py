@@ -42,11 +42,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Import the models of every domain so that Alembic sees the whole schema.
     from clinic import audit  # noqa: F401
-    from clinic.admin import bp as admin_bp
-    from clinic.auth import bp as auth_bp
-    from clinic.dashboard import bp as dashboard_bp
+    from clinic.admin.routes import bp as admin_bp
+    from clinic.auth.routes import bp as auth_bp
+    from clinic.clients.routes import bp as clients_bp
+    from clinic.dashboard.routes import bp as dashboard_bp
+    from clinic.intake.routes import bp as intake_bp
 
-    for blueprint in (auth_bp, dashboard_bp, admin_bp):
+    for blueprint in (auth_bp, dashboard_bp, admin_bp, clients_bp, intake_bp):
         app.register_blueprint(blueprint)
 
     security.init_app(app)
@@ -67,8 +69,9 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
     from clinic.access import allowed
-    from clinic.clock import to_clinic_time, utcnow
+    from clinic.clock import clinic_today, to_clinic_time, utcnow
     from clinic.roles import Role
+    from clinic.zones import format_zones
 
     def can(endpoint: str) -> bool:
         """Should the navigation show a link to ``endpoint``?"""
@@ -82,7 +85,16 @@ def _register_template_helpers(app: Flask) -> None:
             "can": can,
             "Role": Role,
             "now_utc": utcnow(),
+            "today": clinic_today(),
         }
+
+    @app.template_filter("long_date")
+    def long_date(value) -> str:
+        return "" if value is None else f"{value.day} {value:%B %Y}"
+
+    @app.template_filter("zone_names")
+    def zone_names(codes) -> str:
+        return format_zones(codes)
 
     @app.template_filter("local_datetime")
     def local_datetime(value, fmt: str = "%a %d %b %Y, %H:%M"):

@@ -19,6 +19,7 @@ from clinic.roles import Role
 PUBLIC = "public"  # anyone, signed in or not
 STAFF = frozenset(Role)  # any signed-in staff member
 ADMIN = frozenset({Role.ADMIN})
+CLINICAL = frozenset({Role.ESTHETICIAN, Role.ADMIN})  # may read health answers
 
 Rule = str | frozenset[Role]
 _POLICY: dict[str, Rule] = {}

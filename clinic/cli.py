@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 
 from clinic import audit
 from clinic.admin import services as staff_services
+from clinic.auth.models import User
 from clinic.auth.passwords import password_problem
 from clinic.extensions import db
 from clinic.roles import Role
 
 ROLE_NAMES = [role.value for role in Role]
+
+
+def _check_identity(email: str, name: str) -> None:
+    """Refuse what the admin form refuses, before the database has to."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise click.ClickException(
+            f"{email!r} is not a valid email address: {exc}"
+        ) from exc
+    max_length = User.__table__.c.name.type.length
+    if not name.strip():
+        raise click.ClickException("the name is required.")
+    if len(name.strip()) > max_length:
+        raise click.ClickException(f"the name must be at most {max_length} characters.")
 
 
 def _check_password(password: str, email: str, name: str) -> None:
@@ -39,6 +55,7 @@ def _check_password(password: str, email: str, name: str) -> None:
 )
 def create_user_command(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create a staff account (there is no default account)."""
+    _check_identity(email, name)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -65,29 +82,21 @@ def verify_audit_command() -> None:
     click.echo(f"Audit chain intact: {report.rows} rows, head {report.head_hash}.")
 
 
-DEMO_STAFF = [
-    ("owner@demo.clinic", "Olivia Owner", Role.ADMIN),
-    ("desk@demo.clinic", "Dana Desk", Role.FRONT_DESK),
-    ("esthetician@demo.clinic", "Elena Esthetician", Role.ESTHETICIAN),
-]
-
-
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Fill a demo clinic; prints each new account's password once."""
-    created = []
-    for email, name, role in DEMO_STAFF:
-        if staff_services.find_user_by_email(email) is not None:
-            click.echo(f"{email} already exists; left unchanged.")
-            continue
-        password = secrets.token_urlsafe(12)
-        staff_services.create_user(email, name, role, password)
-        created.append((role.label, email, password))
+    from clinic import demo
+
+    created = demo.seed_staff()
+    clients = demo.seed_clients()
     db.session.commit()
     if created:
         click.echo("Demo accounts (passwords are shown only now):")
         for label, email, password in created:
             click.echo(f"  {label:<14} {email:<26} {password}")
+    else:
+        click.echo("Demo accounts already exist; their passwords are unchanged.")
+    click.echo(f"Demo clients added: {clients}.")
 
 
 def init_app(app: Flask) -> None:

@@ -41,6 +41,10 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 
+    # Intake and screening.
+    INTAKE_VALID_MONTHS = 12
+    INTAKE_LINK_MINUTES = 30
+
     # Number of reverse proxies whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
 

@@ -77,6 +77,25 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
+def postgresql_only(index):
+    """Mark an index that exists on PostgreSQL only (e.g. a trigram index)."""
+    index.info["postgresql_only"] = True
+    return index.ddl_if(dialect="postgresql")
+
+
+def include_object_for(dialect_name: str):
+    """Alembic ``include_object``: skip PostgreSQL-only indexes elsewhere."""
+
+    def include_object(obj, _name, type_, _reflected, _compare_to) -> bool:
+        return not (
+            type_ == "index"
+            and obj.info.get("postgresql_only")
+            and dialect_name != "postgresql"
+        )
+
+    return include_object
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Install the connection recipe for SQLite (no-op on other databases).
 

@@ -99,6 +99,11 @@ def run_migrations_online():
     # With the BEGIN IMMEDIATE recipe SQLite DDL is transactional too: a
     # failed migration leaves the database as it was.
     conf_args.setdefault("transactional_ddl", True)
+    from clinic.db import include_object_for
+
+    conf_args.setdefault(
+        "include_object", include_object_for(get_engine().dialect.name)
+    )
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

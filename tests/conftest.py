@@ -150,7 +150,13 @@ def client(app):
 
 @pytest.fixture
 def db_session(app):
-    """The app's session inside an app context, for arranging and asserting."""
+    """The app's session inside an app context, for arranging and asserting.
+
+    Do not send requests while using it: Flask reuses an open app context for
+    test-client requests, so the session, ``g`` and the signed-in user would
+    leak between them. Tests that mix requests and queries open a short
+    ``with app.app_context():`` per query instead.
+    """
     with app.app_context():
         yield db.session
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select
 
 from clinic import create_app
 from clinic.auth.models import User
-from clinic.db import Base
+from clinic.db import Base, include_object_for
 from clinic.extensions import db, migrate
 from tests.conftest import base_config
 
@@ -24,7 +24,13 @@ def revisions_base_to_head(app) -> list[str]:
 
 def model_diff() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_object": include_object_for(connection.dialect.name),
+            },
+        )
         return compare_metadata(context, Base.metadata)
 
 

@@ -6,7 +6,7 @@ Operations that would leave the clinic without an active admin are refused.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from clinic import audit
@@ -63,14 +63,16 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
 
 
 def _active_admins() -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.role == Role.ADMIN, User.active.is_(True))
-        )
-        or 0
-    )
+    # FOR UPDATE (in id order): two admins removing each other at once must not
+    # both still see the other as active. On PostgreSQL the second waits and
+    # then counts again; SQLite serialises writers anyway (BEGIN IMMEDIATE).
+    admin_ids = db.session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    return len(admin_ids)
 
 
 def _refuse_losing_last_admin(user: User) -> None:

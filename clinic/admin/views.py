@@ -59,11 +59,16 @@ def staff_new():
     return render_template("admin/staff_new.html", form=form), status
 
 
+def _edit_form(user: User) -> StaffEditForm:
+    # Not obj=user: the role must reach the select as its value, not the enum.
+    return StaffEditForm(data={"name": user.name, "role": user.role.value})
+
+
 def _render_edit(user: User, status: int = 200, form=None, reset_form=None):
     return render_template(
         "admin/staff_edit.html",
         user=user,
-        form=form or StaffEditForm(obj=user, role=user.role.value),
+        form=form or _edit_form(user),
         reset_form=reset_form or ResetPasswordForm(user, prefix="reset"),
         action_form=ConfirmForm(),
     ), status
@@ -72,7 +77,7 @@ def _render_edit(user: User, status: int = 200, form=None, reset_form=None):
 def staff_edit(user_id: int):
     """Edit name and role; 404 if the account does not exist."""
     user = _get_user_or_404(user_id)
-    form = StaffEditForm(obj=user, role=user.role.value)
+    form = _edit_form(user)
     if form.validate_on_submit():
         try:
             services.update_user(

@@ -84,3 +84,9 @@ class ChangePasswordForm(FlaskForm):
     def validate_current_password(self, field) -> None:
         if not verify_password(self.user.password_hash, field.data or ""):
             raise ValidationError("The current password is incorrect.")
+
+    def validate_password(self, field) -> None:
+        # After an admin reset the current password is one the admin knows:
+        # keeping it would defeat the forced change.
+        if not field.errors and verify_password(self.user.password_hash, field.data):
+            raise ValidationError("Choose a password different from your current one.")

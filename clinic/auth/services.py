@@ -19,8 +19,16 @@ def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
-def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+def find_user_by_email(email: str, *, for_update: bool = False) -> User | None:
+    """The account with this email (case-insensitive), or None.
+
+    ``for_update`` locks the row on PostgreSQL so that parallel failed sign-ins
+    cannot lose a count (SQLite's BEGIN IMMEDIATE already serialises them).
+    """
+    stmt = select(User).where(User.email == normalise_email(email))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return db.session.scalar(stmt)
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ def authenticate(email: str, password: str) -> SignInResult:
     """
     config = current_app.config
     now = utcnow()
-    user = find_user_by_email(email)
+    user = find_user_by_email(email, for_update=True)
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:
         audit.record("login.failed", details="unknown account")
@@ -92,6 +100,14 @@ def change_own_password(
     user.password_changed_at = utcnow()
     user.must_change_password = False
     ended = StaffSession.end_all_for(user, "password changed", keep=keep)
+    if keep is not None:
+        # The cookie that was in use before the change stops working too.
+        keep.end("rotated")
+        replacement, token = StaffSession.open(
+            user, request.remote_addr, request.headers.get("User-Agent")
+        )
+        db.session.add(replacement)
+        session["sid"] = token
     audit.record(
         "user.password_changed",
         entity_type="user",

@@ -46,8 +46,15 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _own_account() -> str:
+    return f"user:{current_user.id}"
+
+
+# The current-password check must not become an unlimited guessing oracle for
+# someone holding a stolen session.
+@limiter.limit(_login_rate, methods=["POST"], key_func=_own_account)
 def change_password():
-    """Change one's own password; other sessions of this account end."""
+    """Change one's own password; other sessions end, this one gets a new token."""
     user = current_user._get_current_object()
     form = ChangePasswordForm(user)
     if not form.validate_on_submit():

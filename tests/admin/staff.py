@@ -73,17 +73,23 @@ def user_state(app, user_id: int) -> dict:
             "active": user.active,
             "must_change_password": user.must_change_password,
             "password_hash": user.password_hash,
-            "open_sessions": open_sessions(app, user_id),
+            "open_sessions": _count_open_sessions(user_id),
         }
 
 
 def open_sessions(app, user_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(
-            select(func.count())
-            .select_from(StaffSession)
-            .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
-        )
+        return _count_open_sessions(user_id)
+
+
+def _count_open_sessions(user_id: int) -> int:
+    # Never nest app contexts here: on SQLite a second context is a second
+    # connection, which would wait for the first one's write lock.
+    return db.session.scalar(
+        select(func.count())
+        .select_from(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+    )
 
 
 def find_user(app, email: str) -> User | None:

@@ -70,7 +70,9 @@ class TestCreateAccount:
 
         assert response.status_code == 302
         assert response.location == "/admin/staff"
-        assert "Account created for Nora Jones." in page_text(client.get("/admin/staff"))
+        assert "Account created for Nora Jones." in page_text(
+            client.get("/admin/staff")
+        )
         assert staff_count(app) == before + 1
         user = find_user(app, "nora.jones@test.clinic")
         assert user.name == "Nora Jones"
@@ -98,9 +100,7 @@ class TestCreateAccount:
         make_user(Role.FRONT_DESK, email="nora.jones@test.clinic", name="First Nora")
         before = staff_count(app)
 
-        response = submit(
-            client, NEW, new_staff_form(email="NORA.Jones@test.CLINIC")
-        )
+        response = submit(client, NEW, new_staff_form(email="NORA.Jones@test.CLINIC"))
 
         assert response.status_code == 422
         assert field_error(response.get_data(as_text=True), "email") == (
@@ -209,7 +209,9 @@ class TestCreateAccount:
 
     def test_refused_form_keeps_what_was_typed_except_passwords(self, client, admin):
         """After a refusal the name and email are shown again; passwords are not."""
-        response = submit(client, NEW, new_staff_form(confirm="something else entirely"))
+        response = submit(
+            client, NEW, new_staff_form(confirm="something else entirely")
+        )
         page = response.get_data(as_text=True)
         assert response.status_code == 422
         assert 'value="Nora Jones"' in page

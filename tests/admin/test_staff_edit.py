@@ -43,9 +43,17 @@ class TestEditAccount:
         state = user_state(app, desk.id)
         assert state["name"] == "Dana Desk-Smith"
         assert state["role"] == Role.FRONT_DESK
-        assert audit_rows(app)[-1] == ("user.renamed", admin.id, "user", str(desk.id), "")
+        assert audit_rows(app)[-1] == (
+            "user.renamed",
+            admin.id,
+            "user",
+            str(desk.id),
+            "",
+        )
 
-    def test_saving_unchanged_details_records_nothing(self, app, client, admin, make_user):
+    def test_saving_unchanged_details_records_nothing(
+        self, app, client, admin, make_user
+    ):
         """Submitting the form as it is changes nothing and writes no audit row."""
         desk = make_user(Role.FRONT_DESK, name="Dana Desk")
         before = audit_rows(app)

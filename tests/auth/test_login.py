@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from clinic.audit import AuditEvent
-from clinic.auth.models import StaffSession
+from clinic.auth.models import StaffSession, User
 from clinic.clock import utcnow
 from clinic.roles import Role
 from tests.auth.support import (
@@ -20,7 +20,6 @@ from tests.auth.support import (
     database,
     field_error,
     load_user,
-    session_cookie,
     sessions_of,
     signed_in,
     text,
@@ -56,7 +55,6 @@ def test_login_opens_a_server_side_session_and_redirects_to_dashboard(
     # Only a hash of the browser's token is stored, and it is this browser's.
     token = sid_of(client)
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in row.token_hash
     dashboard = client.get("/dashboard")
     assert dashboard.status_code == 200
     assert "Welcome, Ana Lopez." in text(dashboard)
@@ -110,7 +108,11 @@ def test_email_is_case_insensitive(app, make_user):
     user = make_user(email="Ana.Lopez@Example.ORG")
     assert user.email == "ana.lopez@example.org"
 
-    for typed in ("ANA.LOPEZ@EXAMPLE.ORG", "ana.lopez@example.org", " Ana.Lopez@example.org "):
+    for typed in (
+        "ANA.LOPEZ@EXAMPLE.ORG",
+        "ana.lopez@example.org",
+        " Ana.Lopez@example.org ",
+    ):
         client = app.test_client()
         response = login(client, typed, DEFAULT_PASSWORD)
         assert response.status_code == 302, typed
@@ -189,7 +191,9 @@ def test_protected_page_leads_through_login_and_back(client, make_user):
 def test_next_never_leads_off_site(client, make_user, target):
     """Any ``next`` that is not a plain local path is ignored: dashboard."""
     user = make_user()
-    response = login(client, user.email, DEFAULT_PASSWORD, query_string={"next": target})
+    response = login(
+        client, user.email, DEFAULT_PASSWORD, query_string={"next": target}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard"
 
@@ -199,10 +203,9 @@ def test_next_never_leads_off_site(client, make_user, target):
 
 def _failure_cases(make_user):
     """(label, email, password) for every way a login can fail."""
-    good = make_user(email="good@test.clinic")
+    make_user(email="good@test.clinic")
     make_user(email="gone@test.clinic", active=False)
     make_user(email="locked@test.clinic", locked_until=utcnow() + timedelta(minutes=10))
-    assert good.active
     return [
         ("wrong password", "good@test.clinic", WRONG_PASSWORD),
         ("unknown email", "nobody@test.clinic", DEFAULT_PASSWORD),
@@ -277,7 +280,7 @@ def test_login_rehashes_a_password_hashed_with_old_parameters(app, client, make_
     weak = argon2.PasswordHasher(time_cost=1, memory_cost=8192)
     old_hash = weak.hash(DEFAULT_PASSWORD)
     with database(app) as session:
-        session.get(type(user), user.id).password_hash = old_hash
+        session.get(User, user.id).password_hash = old_hash
 
     assert login(client, user.email, DEFAULT_PASSWORD).status_code == 302
 
@@ -310,6 +313,6 @@ def test_wrong_password_does_not_rehash(app, client, make_user):
         DEFAULT_PASSWORD
     )
     with database(app) as session:
-        session.get(type(user), user.id).password_hash = old_hash
+        session.get(User, user.id).password_hash = old_hash
     assert login(client, user.email, WRONG_PASSWORD).status_code == 401
     assert load_user(app, user.id).password_hash == old_hash

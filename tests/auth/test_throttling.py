@@ -37,6 +37,7 @@ def assert_too_many_attempts(response) -> None:
     assert "Please wait a minute and try again." in page
     assert "Error 429." in page
     assert "Test Clinic" in page  # the layout, not a bare error body
+    assert int(response.headers["Retry-After"]) > 0
 
 
 # --- rate limits (default LOGIN_RATE_LIMIT "5 per minute") ---------------------
@@ -110,9 +111,11 @@ no_rate_limit = pytest.mark.app_config(LOGIN_RATE_LIMIT="1000 per minute")
 
 
 def fail_times(app, email: str, times: int) -> None:
+    """``times`` wrong passwords; each, the locking one too, reads the same."""
     for n in range(times):
         response = login(app.test_client(), email, WRONG_PASSWORD)
         assert response.status_code == 401, n
+        assert field_error(response, "password") == GENERIC_FAILURE, n
 
 
 @no_rate_limit
@@ -194,3 +197,17 @@ def test_lockout_threshold_and_duration_are_settings(app, make_user):
         traveller.shift(timedelta(minutes=2, seconds=1))
         response = login(app.test_client(), user.email, DEFAULT_PASSWORD)
         assert response.status_code == 302
+
+
+def test_current_password_guessing_on_the_change_form_is_throttled(client, login_as):
+    """A stolen session cannot guess the current password without limit."""
+    from tests.helpers import submit
+
+    login_as(Role.FRONT_DESK)
+    data = {
+        "current_password": "not my password at all",
+        "password": "a brand new passphrase here",
+        "confirm": "a brand new passphrase here",
+    }
+    statuses = [submit(client, "/account/password", data).status_code for _ in range(6)]
+    assert statuses == [422] * 5 + [429]

@@ -1,0 +1,1 @@
+"""Clients of the clinic. URL rules and their access: ``routes.py``."""

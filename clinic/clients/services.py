@@ -1,0 +1,171 @@
+"""Client registration, duplicate detection and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort
+from sqlalchemy import or_, select
+
+from clinic import audit
+from clinic.clients.models import Client
+from clinic.extensions import db
+from clinic.text import digits, fold
+
+SEARCH_LIMIT = 50
+# Phones match on their last digits, so "+44 7700 900123" finds "07700 900123".
+PHONE_MATCH_DIGITS = 9
+
+
+def get_client_or_404(client_id: int) -> Client:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        abort(404)
+    return client
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    client: Client
+    reasons: tuple[str, ...]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_duplicates(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date | None,
+    email: str,
+    phone: str,
+    exclude_id: int | None = None,
+) -> list[DuplicateCandidate]:
+    """Existing clients that are probably the same person, with why."""
+    name_key = fold(f"{given_name} {family_name}")
+    email_key = email.strip().casefold()
+    phone_tail = digits(phone)[-PHONE_MATCH_DIGITS:]
+    conditions = []
+    if name_key and date_of_birth:
+        conditions.append(
+            (Client.name_key == name_key) & (Client.date_of_birth == date_of_birth)
+        )
+    if email_key:
+        conditions.append(Client.email == email_key)
+    if len(phone_tail) >= 6:
+        conditions.append(
+            Client.phone_digits.like("%" + _escape_like(phone_tail), escape="\\")
+        )
+    if not conditions:
+        return []
+    stmt = select(Client).where(or_(*conditions)).order_by(Client.id).limit(10)
+    if exclude_id is not None:
+        stmt = stmt.where(Client.id != exclude_id)
+    found = []
+    for client in db.session.scalars(stmt):
+        reasons = []
+        if client.name_key == name_key and client.date_of_birth == date_of_birth:
+            reasons.append("same name and date of birth")
+        if email_key and client.email == email_key:
+            reasons.append("same email")
+        if phone_tail and client.phone_digits.endswith(phone_tail):
+            reasons.append("same phone")
+        found.append(DuplicateCandidate(client, tuple(reasons)))
+    return found
+
+
+def _apply(client: Client, data: dict) -> None:
+    for key, value in data.items():
+        setattr(client, key, value)
+    client.email = (client.email or "").strip().casefold()
+    client.refresh_search_keys()
+
+
+def create_client(data: dict, *, by_user_id: int) -> Client:
+    client = Client(created_by_id=by_user_id)
+    _apply(client, data)
+    db.session.add(client)
+    db.session.flush()
+    audit.record(
+        "client.created", entity_type="client", entity_id=client.id, client_id=client.id
+    )
+    return client
+
+
+def update_client(client: Client, data: dict) -> list[str]:
+    """Apply changes; returns the names of the fields that changed."""
+    changed = [key for key, value in data.items() if getattr(client, key) != value]
+    if changed:
+        _apply(client, data)
+        audit.record(
+            "client.updated",
+            entity_type="client",
+            entity_id=client.id,
+            client_id=client.id,
+            details="fields: " + ", ".join(sorted(changed)),
+        )
+    db.session.flush()
+    return changed
+
+
+def archive_client(client: Client, *, by_user_id: int, reason: str) -> None:
+    client.archive(by_user_id, reason)
+    audit.record(
+        "client.archived",
+        entity_type="client",
+        entity_id=client.id,
+        client_id=client.id,
+    )
+    db.session.flush()
+
+
+def restore_client(client: Client) -> None:
+    client.restore()
+    audit.record(
+        "client.restored",
+        entity_type="client",
+        entity_id=client.id,
+        client_id=client.id,
+    )
+    db.session.flush()
+
+
+def _search_token(token: str) -> str:
+    """Phone-like tokens ("+44", "(0)7700") are searched by their digits."""
+    if any(ch.isdigit() for ch in token) and all(
+        ch.isdigit() or ch in "+()-./" for ch in token
+    ):
+        return digits(token)
+    return fold(token)
+
+
+def search_clients(
+    query: str, *, include_archived: bool = False, limit: int = SEARCH_LIMIT
+) -> list[Client]:
+    """Clients matching every word of ``query`` in name, email or phone."""
+    tokens = [t for t in (_search_token(word) for word in query.split()) if t]
+    if not tokens:
+        return []
+    stmt = select(Client)
+    for token in tokens[:6]:
+        stmt = stmt.where(
+            Client.search_text.like(f"%{_escape_like(token)}%", escape="\\")
+        )
+    if not include_archived:
+        stmt = stmt.where(Client.archived_at.is_(None))
+    stmt = stmt.order_by(Client.family_name, Client.given_name, Client.id).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def recent_clients(limit: int = 20) -> list[Client]:
+    return list(
+        db.session.scalars(
+            select(Client)
+            .where(Client.archived_at.is_(None))
+            .order_by(Client.created_at.desc(), Client.id.desc())
+            .limit(limit)
+        )
+    )

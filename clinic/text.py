@@ -1,0 +1,33 @@
+"""Text normalisation shared by search and duplicate detection (pure)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_DIGITS = re.compile(r"\D+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Case- and accent-insensitive form: "Zoë Nguyễn" -> "zoe nguyen".
+
+    Letters without a decomposition (Greek, Cyrillic) stay, case-folded;
+    Greek tonos and dialytika are combining marks and are dropped too.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("đ", "d").replace("ł", "l").replace("ø", "o")
+    return _SPACES.sub(" ", stripped).strip()
+
+
+def digits(text: str | None) -> str:
+    """Only the digits of a phone number: "+44 (0)7700 900123" -> "4407700900123"."""
+    return _NON_DIGITS.sub("", text or "")
+
+
+def clean_line(text: str | None) -> str:
+    """Trim and collapse internal whitespace of a one-line field."""
+    return _SPACES.sub(" ", text or "").strip()
