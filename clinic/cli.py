@@ -7,6 +7,7 @@ import sys
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from clinic import audit
 from clinic.admin import services as staff_services
@@ -45,6 +46,7 @@ def _check_password(password: str, email: str, name: str) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--role", type=click.Choice(ROLE_NAMES), required=True)
@@ -71,6 +73,7 @@ def create_user_command(email: str, name: str, role: str, password_stdin: bool) 
 
 
 @click.command("verify-audit")
+@with_appcontext
 def verify_audit_command() -> None:
     """Check the audit log's hash chain; non-zero exit at the first bad row."""
     report = audit.verify_chain()
@@ -83,6 +86,7 @@ def verify_audit_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Fill a demo clinic; prints each new account's password once."""
     from clinic import demo

@@ -7,6 +7,7 @@ from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitFi
 from wtforms.validators import DataRequired, Email, Length
 
 from clinic.auth.forms import new_password_fields
+from clinic.forms_common import strip_filter
 from clinic.roles import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -36,6 +37,7 @@ class StaffCreateForm(FlaskForm):
             Length(max=254),
             Email("Enter a valid email address.", check_deliverability=False),
         ],
+        filters=[strip_filter],
         render_kw={"autocomplete": "off"},
     )
     role = _role_field()
