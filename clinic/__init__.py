@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Import the models of every domain so that Alembic sees the whole schema.
     from clinic import audit  # noqa: F401
+    from clinic.scheduling import models as _scheduling_models  # noqa: F401
     from clinic.admin.routes import bp as admin_bp
     from clinic.auth.routes import bp as auth_bp
     from clinic.clients.routes import bp as clients_bp

@@ -45,6 +45,10 @@ class Defaults:
     INTAKE_VALID_MONTHS = 12
     INTAKE_LINK_MINUTES = 30
 
+    # Scheduling.
+    SCHEDULE_GRID_MINUTES = 15
+    LATE_CANCEL_HOURS = 24
+
     # Number of reverse proxies whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
 

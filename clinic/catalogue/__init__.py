@@ -1,0 +1,1 @@
+"""Services, series protocols, rooms and devices. URL rules: ``routes.py``."""

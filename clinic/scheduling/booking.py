@@ -1,0 +1,313 @@
+"""Booking: the one place where appointments take resources.
+
+Every path that books, reschedules or re-books goes through ``place``: it
+checks the client's eligibility (DESIGN.md, guarantee 2), the esthetician's
+hours and blocks, then takes the allocations. Overlap is refused twice: a
+query inside the serialised transaction gives the friendly answer, and the
+database (exclusion constraint on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)
+guarantees it when two requests race. Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+
+from clinic.auth.models import User
+from clinic.catalogue.models import Device, Room, Service
+from clinic.clients.models import Client
+from clinic.clock import clinic_tz, utcnow
+from clinic.extensions import db
+from clinic.intake.eligibility import Status, client_eligibility, format_day
+from clinic.roles import Role
+from clinic.scheduling import availability
+from clinic.scheduling.models import (
+    Allocation,
+    Appointment,
+    AppointmentEvent,
+    Block,
+    BlockKind,
+    ResourceKind,
+    WorkingHours,
+)
+
+SLOT_TAKEN = "That time was just taken. Choose another time."
+
+
+class BookingError(ValueError):
+    """A booking the rules refuse; ``field`` names the form field to blame."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class SlotTaken(BookingError):
+    """Another booking holds one of the resources at that time (a lost race)."""
+
+    def __init__(self, message: str = SLOT_TAKEN, field: str | None = "start"):
+        super().__init__(message, field)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and when one appointment goes."""
+
+    start: datetime
+    esthetician_id: int
+    room_id: int | None = None  # None: the first free room
+    device_id: int | None = None  # None: the first free device (if needed)
+
+
+def eligibility_problem(client: Client, service: Service, day: date) -> str | None:
+    """Why ``client`` may not have ``service`` on ``day``, or None."""
+    if not service.needs_screening:
+        return None
+    eligibility = client_eligibility(client.id, day)
+    if eligibility.may_treat:
+        return None
+    if eligibility.status is Status.DEFERRED:
+        return (
+            f"Not before {format_day(eligibility.eligible_from)}: the client is "
+            f"{eligibility.label.lower()}."
+        )
+    return f"{eligibility.label}: {eligibility.explanation}"
+
+
+def _overlapping(kind: ResourceKind, resource_id: int, start, end, exclude=None):
+    stmt = select(Allocation.id).where(
+        Allocation.resource_kind == kind,
+        Allocation.resource_id == resource_id,
+        Allocation.active.is_(True),
+        Allocation.starts_at < end,
+        Allocation.ends_at > start,
+    )
+    if exclude is not None:
+        stmt = stmt.where(Allocation.appointment_id != exclude)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def _blocked(kind: BlockKind, column, resource_id: int, start, end) -> Block | None:
+    return db.session.scalar(
+        select(Block)
+        .where(
+            Block.kind == kind,
+            column == resource_id,
+            Block.cancelled_at.is_(None),
+            Block.starts_at < end,
+            Block.ends_at > start,
+        )
+        .limit(1)
+    )
+
+
+def _within_hours(esthetician_id: int, start: datetime, end: datetime) -> bool:
+    tz = clinic_tz()
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    rows = db.session.scalars(
+        select(WorkingHours).where(WorkingHours.user_id == esthetician_id)
+    ).all()
+    weekly: dict[int, list] = {}
+    for row in rows:
+        weekly.setdefault(row.weekday, []).append((row.start_time, row.end_time))
+    windows = availability.expand_hours(weekly, first, last, tz)
+    return any(w.start <= start and end <= w.end for w in windows)
+
+
+def _pick(model, kind: ResourceKind, block_kind, block_column, chosen, start, end, exclude):
+    """The chosen resource if free, else the first free active one."""
+    if chosen is not None:
+        resource = db.session.get(model, chosen)
+        if resource is None or not resource.active:
+            raise BookingError(f"That {kind.value} is not in use.", kind.value)
+        block = _blocked(block_kind, block_column, resource.id, start, end)
+        if block is not None:
+            raise BookingError(
+                f"{resource.name} is blocked then ({block.reason or 'unavailable'}).",
+                kind.value,
+            )
+        if _overlapping(kind, resource.id, start, end, exclude):
+            raise SlotTaken(f"{resource.name} is already booked at that time.", kind.value)
+        return resource
+    candidates = db.session.scalars(
+        select(model).where(model.active.is_(True)).order_by(model.name)
+    )
+    for resource in candidates:
+        if _blocked(block_kind, block_column, resource.id, start, end) is None and not (
+            _overlapping(kind, resource.id, start, end, exclude)
+        ):
+            return resource
+    raise SlotTaken(f"No {kind.value} is free at that time.", "start")
+
+
+def check_placement(
+    client: Client,
+    service: Service,
+    placement: Placement,
+    *,
+    exclude_appointment: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Room, Device | None]:
+    """Validate one placement; returns the room and device it will use.
+
+    Raises BookingError (eligibility, past, hours, blocks) or SlotTaken.
+    """
+    start = placement.start
+    end = start + timedelta(minutes=service.duration_minutes)
+    held_until = end + timedelta(minutes=service.buffer_minutes)
+    if not service.active:
+        raise BookingError("This service is no longer offered.", "service")
+    if client.archived:
+        raise BookingError("This client is archived.", "client")
+    if start < (now or utcnow()):
+        raise BookingError("That time is in the past.", "start")
+    problem = eligibility_problem(client, service, start.astimezone(clinic_tz()).date())
+    if problem:
+        raise BookingError(problem, "start")
+    esthetician = db.session.get(User, placement.esthetician_id)
+    if esthetician is None or not esthetician.active or esthetician.role != Role.ESTHETICIAN:
+        raise BookingError("Choose an active esthetician.", "esthetician")
+    if not _within_hours(esthetician.id, start, held_until):
+        raise BookingError(
+            f"{esthetician.name} is not working for all of that time.", "start"
+        )
+    if _blocked(BlockKind.TIME_OFF, Block.user_id, esthetician.id, start, held_until):
+        raise BookingError(f"{esthetician.name} is off at that time.", "start")
+    if _overlapping(
+        ResourceKind.ESTHETICIAN, esthetician.id, start, held_until, exclude_appointment
+    ):
+        raise SlotTaken(f"{esthetician.name} is already booked at that time.", "start")
+    room = _pick(
+        Room, ResourceKind.ROOM, BlockKind.ROOM, Block.room_id, placement.room_id,
+        start, held_until, exclude_appointment,
+    )
+    device = None
+    if service.needs_device:
+        device = _pick(
+            Device, ResourceKind.DEVICE, BlockKind.DEVICE, Block.device_id,
+            placement.device_id, start, held_until, exclude_appointment,
+        )
+    return room, device
+
+
+def _allocate(appointment: Appointment) -> None:
+    resources = [
+        (ResourceKind.ESTHETICIAN, appointment.esthetician_id),
+        (ResourceKind.ROOM, appointment.room_id),
+    ]
+    if appointment.device_id is not None:
+        resources.append((ResourceKind.DEVICE, appointment.device_id))
+    for kind, resource_id in resources:
+        appointment.allocations.append(
+            Allocation(
+                resource_kind=kind,
+                resource_id=resource_id,
+                starts_at=appointment.starts_at,
+                ends_at=appointment.blocked_until,
+                active=True,
+            )
+        )
+
+
+def flush_or_slot_taken() -> None:
+    """Flush in a savepoint; a database overlap refusal becomes SlotTaken."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise SlotTaken() from exc
+
+
+def record_event(appointment: Appointment, kind: str, details: str, by_user_id) -> None:
+    appointment.events.append(
+        AppointmentEvent(kind=kind, details=details, by_user_id=by_user_id, at=utcnow())
+    )
+
+
+def place(
+    client: Client,
+    service: Service,
+    placement: Placement,
+    *,
+    by_user_id: int | None,
+    series=None,
+    session_number: int | None = None,
+) -> Appointment:
+    """Book one appointment (flushes). Raises BookingError or SlotTaken."""
+    room, device = check_placement(client, service, placement)
+    end = placement.start + timedelta(minutes=service.duration_minutes)
+    appointment = Appointment(
+        client=client,
+        service=service,
+        esthetician_id=placement.esthetician_id,
+        room_id=room.id,
+        device_id=device.id if device else None,
+        starts_at=placement.start,
+        ends_at=end,
+        blocked_until=end + timedelta(minutes=service.buffer_minutes),
+        series=series,
+        session_number=session_number,
+        created_by_id=by_user_id,
+    )
+    _allocate(appointment)
+    record_event(appointment, "booked", "", by_user_id)
+    db.session.add(appointment)
+    flush_or_slot_taken()
+    return appointment
+
+
+def move(
+    appointment: Appointment, placement: Placement, *, by_user_id: int, details: str
+) -> None:
+    """Move an appointment to a new placement, re-checking everything."""
+    room, device = check_placement(
+        appointment.client,
+        appointment.service,
+        placement,
+        exclude_appointment=appointment.id,
+    )
+    for allocation in appointment.allocations:
+        allocation.active = False
+    # The old rows must be inactive in the database before the new ones arrive.
+    db.session.flush()
+    service = appointment.service
+    appointment.starts_at = placement.start
+    appointment.ends_at = placement.start + timedelta(minutes=service.duration_minutes)
+    appointment.blocked_until = appointment.ends_at + timedelta(
+        minutes=service.buffer_minutes
+    )
+    appointment.esthetician_id = placement.esthetician_id
+    appointment.room_id = room.id
+    appointment.device_id = device.id if device else None
+    _allocate(appointment)
+    record_event(appointment, "rescheduled", details, by_user_id)
+    flush_or_slot_taken()
+
+
+def release(appointment: Appointment) -> None:
+    for allocation in appointment.allocations:
+        allocation.active = False
+
+
+def allocations_overlapping_anywhere() -> list[tuple[int, int]]:
+    """Pairs of active allocations of one resource that overlap (should be none)."""
+    a, b = Allocation.__table__.alias("a"), Allocation.__table__.alias("b")
+    rows = db.session.execute(
+        select(a.c.id, b.c.id).where(
+            a.c.id < b.c.id,
+            a.c.resource_kind == b.c.resource_kind,
+            a.c.resource_id == b.c.resource_id,
+            a.c.active.is_(True),
+            b.c.active.is_(True),
+            and_(a.c.starts_at < b.c.ends_at, b.c.starts_at < a.c.ends_at),
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def late_cancel_threshold() -> timedelta:
+    return timedelta(hours=current_app.config["LATE_CANCEL_HOURS"])
