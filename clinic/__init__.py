@@ -42,14 +42,24 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Import the models of every domain so that Alembic sees the whole schema.
     from clinic import audit  # noqa: F401
-    from clinic.scheduling import models as _scheduling_models  # noqa: F401
     from clinic.admin.routes import bp as admin_bp
     from clinic.auth.routes import bp as auth_bp
+    from clinic.catalogue.routes import bp as catalogue_bp
     from clinic.clients.routes import bp as clients_bp
     from clinic.dashboard.routes import bp as dashboard_bp
     from clinic.intake.routes import bp as intake_bp
+    from clinic.scheduling import models as _scheduling_models  # noqa: F401
+    from clinic.scheduling.routes import bp as scheduling_bp
 
-    for blueprint in (auth_bp, dashboard_bp, admin_bp, clients_bp, intake_bp):
+    for blueprint in (
+        auth_bp,
+        dashboard_bp,
+        admin_bp,
+        catalogue_bp,
+        clients_bp,
+        intake_bp,
+        scheduling_bp,
+    ):
         app.register_blueprint(blueprint)
 
     security.init_app(app)

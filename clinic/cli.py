@@ -89,10 +89,11 @@ def verify_audit_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Fill a demo clinic; prints each new account's password once."""
-    from clinic import demo
+    from clinic import demo, demo_schedule
 
     created = demo.seed_staff()
     clients = demo.seed_clients()
+    schedule = demo_schedule.seed_schedule()
     db.session.commit()
     if created:
         click.echo("Demo accounts (passwords are shown only now):")
@@ -101,6 +102,10 @@ def seed_demo_command() -> None:
     else:
         click.echo("Demo accounts already exist; their passwords are unchanged.")
     click.echo(f"Demo clients added: {clients}.")
+    if schedule:
+        click.echo(
+            "Demo rooms, devices, working hours, series and today's bookings added."
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from flask import current_app
 from sqlalchemy import select
 
 from clinic.admin import services as staff_services
@@ -26,6 +27,7 @@ DEMO_STAFF = [
     ("owner@demo.clinic", "Olivia Owner", Role.ADMIN),
     ("desk@demo.clinic", "Dana Desk", Role.FRONT_DESK),
     ("esthetician@demo.clinic", "Elena Esthetician", Role.ESTHETICIAN),
+    ("mia@demo.clinic", "Mia Moreau", Role.ESTHETICIAN),
 ]
 
 
@@ -42,7 +44,7 @@ class DemoClient:
     cleared: bool = False
 
 
-def _demo_clients(today: date) -> list[DemoClient]:
+def _demo_clients(today: date, valid_months: int) -> list[DemoClient]:
     return [
         DemoClient(
             "Amélie",
@@ -99,7 +101,7 @@ def _demo_clients(today: date) -> list[DemoClient]:
             date(1983, 7, 19),
             "hannah@example.com",
             "07700 900107",
-            months_ago=13,
+            months_ago=valid_months + 1,  # expired whatever the clinic's setting
         ),
     ]
 
@@ -125,7 +127,8 @@ def seed_clients() -> int:
     consents = intake_services.current_consents()
     codes = [rule.code for rule in rule_set.active_rules()]
     created = 0
-    for demo in _demo_clients(today):
+    valid_months = current_app.config["INTAKE_VALID_MONTHS"]
+    for demo in _demo_clients(today, valid_months):
         exists = select(Client).where(Client.email == demo.email)
         if client_services.db.session.scalar(exists) is not None:
             continue

@@ -18,6 +18,10 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Compatibility decomposition can yield capitals (U+210D double-struck H ->
+    # "H", U+3392 -> "MHz"), so fold case once more (Unicode's compatibility
+    # caseless match, D146); without it fold() is not idempotent.
+    decomposed = unicodedata.normalize("NFKD", decomposed.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("đ", "d").replace("ł", "l").replace("ø", "o")
     return _SPACES.sub(" ", stripped).strip()

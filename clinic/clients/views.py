@@ -6,18 +6,23 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic import audit
+from clinic.access import allowed
 from clinic.clients import services
 from clinic.clients.forms import ArchiveClientForm, ClientForm, ClientSearchForm
 from clinic.clients.services import get_client_or_404
 from clinic.extensions import db
 from clinic.intake.eligibility import client_eligibility
 from clinic.intake.services import intake_history
+from clinic.scheduling import services as scheduling
 
 
 def client_list():
     form = ClientSearchForm(request.args)
     query = (form.q.data or "") if form.validate() else ""
-    include_archived = request.args.get("archived") == "1"
+    # Only those who may archive may search the archive (the box is theirs).
+    include_archived = request.args.get("archived") == "1" and allowed(
+        "clients.client_archive", current_user.role
+    )
     results = (
         services.search_clients(query, include_archived=include_archived)
         if query
@@ -95,6 +100,8 @@ def _profile_page(client, archive_form: ArchiveClientForm, status: int = 200):
         client=client,
         eligibility=client_eligibility(client.id),
         intakes=intake_history(client.id),
+        upcoming=scheduling.client_upcoming(client.id),
+        series_list=scheduling.client_series(client.id),
         archive_form=archive_form,
     ), status
 

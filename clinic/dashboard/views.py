@@ -4,10 +4,25 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from clinic.clock import clinic_now
+from clinic.roles import Role
+from clinic.scheduling import queries
+from clinic.scheduling.forms import ActionForm
 
 
 def index():
-    return render_template("dashboard/index.html", now=clinic_now())
+    """Today: the day's appointments (an esthetician sees their own first)."""
+    now = clinic_now()
+    start, end = queries.day_bounds(now.date(), now.date())
+    mine = current_user.id if current_user.role is Role.ESTHETICIAN else None
+    return render_template(
+        "dashboard/index.html",
+        now=now,
+        appointments=queries.appointments_between(
+            start, end, esthetician_id=mine, include_cancelled=False
+        ),
+        mine=mine is not None,
+        action_form=ActionForm(),
+    )
 
 
 def root():

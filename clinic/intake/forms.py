@@ -251,6 +251,17 @@ class RuleForm(FlaskForm):
     )
     submit = SubmitField("Save as a new rules version")
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Optional() ends the field's chain on an empty box, before the inline
+        # validator below runs: a temporary rule without days is caught here.
+        field = self.waiting_days
+        temporary = self.rule_class.data == RuleClass.TEMPORARY.value
+        if temporary and field.data is None and not field.errors:
+            field.errors.append("A temporary rule needs waiting days.")
+            valid = False
+        return valid
+
     def validate_waiting_days(self, field) -> None:
         temporary = self.rule_class.data == RuleClass.TEMPORARY.value
         if temporary and field.data is None:

@@ -118,7 +118,9 @@ def _within_hours(esthetician_id: int, start: datetime, end: datetime) -> bool:
     return any(w.start <= start and end <= w.end for w in windows)
 
 
-def _pick(model, kind: ResourceKind, block_kind, block_column, chosen, start, end, exclude):
+def _pick(
+    model, kind: ResourceKind, block_kind, block_column, chosen, start, end, exclude
+):
     """The chosen resource if free, else the first free active one."""
     if chosen is not None:
         resource = db.session.get(model, chosen)
@@ -131,7 +133,9 @@ def _pick(model, kind: ResourceKind, block_kind, block_column, chosen, start, en
                 kind.value,
             )
         if _overlapping(kind, resource.id, start, end, exclude):
-            raise SlotTaken(f"{resource.name} is already booked at that time.", kind.value)
+            raise SlotTaken(
+                f"{resource.name} is already booked at that time.", kind.value
+            )
         return resource
     candidates = db.session.scalars(
         select(model).where(model.active.is_(True)).order_by(model.name)
@@ -169,7 +173,11 @@ def check_placement(
     if problem:
         raise BookingError(problem, "start")
     esthetician = db.session.get(User, placement.esthetician_id)
-    if esthetician is None or not esthetician.active or esthetician.role != Role.ESTHETICIAN:
+    if (
+        esthetician is None
+        or not esthetician.active
+        or esthetician.role != Role.ESTHETICIAN
+    ):
         raise BookingError("Choose an active esthetician.", "esthetician")
     if not _within_hours(esthetician.id, start, held_until):
         raise BookingError(
@@ -182,14 +190,26 @@ def check_placement(
     ):
         raise SlotTaken(f"{esthetician.name} is already booked at that time.", "start")
     room = _pick(
-        Room, ResourceKind.ROOM, BlockKind.ROOM, Block.room_id, placement.room_id,
-        start, held_until, exclude_appointment,
+        Room,
+        ResourceKind.ROOM,
+        BlockKind.ROOM,
+        Block.room_id,
+        placement.room_id,
+        start,
+        held_until,
+        exclude_appointment,
     )
     device = None
     if service.needs_device:
         device = _pick(
-            Device, ResourceKind.DEVICE, BlockKind.DEVICE, Block.device_id,
-            placement.device_id, start, held_until, exclude_appointment,
+            Device,
+            ResourceKind.DEVICE,
+            BlockKind.DEVICE,
+            Block.device_id,
+            placement.device_id,
+            start,
+            held_until,
+            exclude_appointment,
         )
     return room, device
 
@@ -236,9 +256,13 @@ def place(
     by_user_id: int | None,
     series=None,
     session_number: int | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
-    """Book one appointment (flushes). Raises BookingError or SlotTaken."""
-    room, device = check_placement(client, service, placement)
+    """Book one appointment (flushes). Raises BookingError or SlotTaken.
+
+    ``now`` moves "the past" back, for importing or demo history only.
+    """
+    room, device = check_placement(client, service, placement, now=now)
     end = placement.start + timedelta(minutes=service.duration_minutes)
     appointment = Appointment(
         client=client,

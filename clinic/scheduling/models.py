@@ -153,7 +153,11 @@ class TransitionError(ValueError):
 
 # Statuses whose appointment holds its resources.
 HOLDING = frozenset(
-    {AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED}
+    {
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.CHECKED_IN,
+        AppointmentStatus.COMPLETED,
+    }
 )
 
 
@@ -244,7 +248,9 @@ class Appointment(db.Model):
     def mark_no_show(self, now: datetime) -> None:
         self._require(AppointmentStatus.BOOKED, action="marked as a no-show")
         if now < self.starts_at:
-            raise TransitionError("A no-show can only be recorded after the start time.")
+            raise TransitionError(
+                "A no-show can only be recorded after the start time."
+            )
         self.status = AppointmentStatus.NO_SHOW
 
     def can_move(self) -> bool:

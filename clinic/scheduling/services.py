@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from clinic.clients.models import Client
 from clinic.clock import clinic_tz, utcnow
 from clinic.extensions import db
 from clinic.scheduling import booking, planner
-from clinic.scheduling.booking import BookingError, Placement, SlotTaken
+from clinic.scheduling.booking import BookingError, Placement
 from clinic.scheduling.models import (
     HOLDING,
     Appointment,
@@ -35,9 +35,16 @@ def _audit(action: str, appointment: Appointment, details: str = "") -> None:
 
 
 def book_single(
-    client: Client, service: Service, placement: Placement, *, by_user_id: int
+    client: Client,
+    service: Service,
+    placement: Placement,
+    *,
+    by_user_id: int,
+    now: datetime | None = None,
 ) -> Appointment:
-    appointment = booking.place(client, service, placement, by_user_id=by_user_id)
+    appointment = booking.place(
+        client, service, placement, by_user_id=by_user_id, now=now
+    )
     _audit("appointment.booked", appointment)
     return appointment
 
@@ -60,14 +67,17 @@ class SeriesConflict(BookingError):
 
 
 def check_series(
-    client: Client, service: Service, placements: list[Placement]
+    client: Client,
+    service: Service,
+    placements: list[Placement],
+    now: datetime | None = None,
 ) -> list[SessionConflict]:
     """Every problem of a proposed series, without booking anything."""
     conflicts = []
     length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
     for number, placement in enumerate(placements, start=1):
         try:
-            booking.check_placement(client, service, placement)
+            booking.check_placement(client, service, placement, now=now)
         except BookingError as exc:
             conflicts.append(SessionConflict(number, str(exc)))
             continue
@@ -89,6 +99,7 @@ def book_series(
     placements: list[Placement],
     *,
     by_user_id: int,
+    now: datetime | None = None,
 ) -> Series:
     """Book every session or none (raises SeriesConflict; the caller rolls back).
 
@@ -100,7 +111,7 @@ def book_series(
         raise BookingError(
             f"The protocol has {protocol.sessions} sessions; {len(placements)} given."
         )
-    conflicts = check_series(client, service, placements)
+    conflicts = check_series(client, service, placements, now=now)
     if conflicts:
         raise SeriesConflict(conflicts)
     series = Series(
@@ -117,15 +128,23 @@ def book_series(
     for number, placement in enumerate(placements, start=1):
         try:
             appointment = booking.place(
-                client, service, placement, by_user_id=by_user_id,
-                series=series, session_number=number,
+                client,
+                service,
+                placement,
+                by_user_id=by_user_id,
+                series=series,
+                session_number=number,
+                now=now,
             )
         except BookingError as exc:
             raise SeriesConflict([SessionConflict(number, str(exc))]) from exc
         _audit("appointment.booked", appointment, f"series session {number}")
     audit.record(
-        "series.booked", entity_type="series", entity_id=series.id,
-        client_id=client.id, details=f"{protocol.sessions} sessions",
+        "series.booked",
+        entity_type="series",
+        entity_id=series.id,
+        client_id=client.id,
+        details=f"{protocol.sessions} sessions",
     )
     return series
 
@@ -198,11 +217,15 @@ def cancel(appointment: Appointment, *, reason: str, by_user_id: int) -> None:
 
 
 def check_in(appointment: Appointment, *, by_user_id: int) -> None:
-    _transition(appointment, lambda: appointment.check_in(utcnow()), "checked_in", by_user_id)
+    _transition(
+        appointment, lambda: appointment.check_in(utcnow()), "checked_in", by_user_id
+    )
 
 
 def complete(appointment: Appointment, *, by_user_id: int) -> None:
-    _transition(appointment, lambda: appointment.complete(utcnow()), "completed", by_user_id)
+    _transition(
+        appointment, lambda: appointment.complete(utcnow()), "completed", by_user_id
+    )
     series = appointment.series
     if series is not None and len(completed_sessions(series)) >= series.sessions_total:
         series.status = SeriesStatus.COMPLETED
@@ -247,7 +270,9 @@ def progress(series: Series) -> Progress:
     done = len(completed_sessions(series))
     upcoming = len(
         [a for a in series.appointments if a.status is AppointmentStatus.BOOKED]
-    ) + len([a for a in series.appointments if a.status is AppointmentStatus.CHECKED_IN])
+    ) + len(
+        [a for a in series.appointments if a.status is AppointmentStatus.CHECKED_IN]
+    )
     return Progress(series.sessions_total, done, upcoming, open_session_numbers(series))
 
 
@@ -260,8 +285,12 @@ def rebook_session(
     if number not in open_session_numbers(series):
         raise BookingError(f"Session {number} is already booked or done.", "session")
     appointment = booking.place(
-        series.client, series.service, placement, by_user_id=by_user_id,
-        series=series, session_number=number,
+        series.client,
+        series.service,
+        placement,
+        by_user_id=by_user_id,
+        series=series,
+        session_number=number,
     )
     booking.record_event(appointment, "rebooked", f"session {number}", by_user_id)
     _audit("appointment.booked", appointment, f"series session {number} re-booked")
@@ -285,8 +314,8 @@ def client_upcoming(client_id: int, limit: int = 50) -> list[Appointment]:
 def client_series(client_id: int) -> list[Series]:
     return list(
         db.session.scalars(
-            select(Series).where(Series.client_id == client_id).order_by(Series.id.desc())
+            select(Series)
+            .where(Series.client_id == client_id)
+            .order_by(Series.id.desc())
         )
     )
-
-

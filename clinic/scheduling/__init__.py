@@ -1,0 +1,1 @@
+"""Scheduling: hours, availability, series and appointments."""

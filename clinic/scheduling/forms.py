@@ -1,0 +1,160 @@
+"""Booking, series planning, rescheduling and cancellation forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from clinic.clock import clinic_tz
+from clinic.forms_common import line_filter
+
+WEEKDAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+]
+ANY = "any"
+
+
+class LocalTimeError(ValueError):
+    """A local time that does not exist (the hour skipped by daylight saving)."""
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """Clinic-local wall time to UTC; LocalTimeError inside a DST gap."""
+    tz = clinic_tz()
+    local = datetime.combine(day, at, tzinfo=tz)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise LocalTimeError(
+            f"{at:%H:%M} does not exist on {day.isoformat()} (the clocks go forward)."
+        )
+    return instant
+
+
+def choices(rows, *, any_label: str | None = None) -> list[SelectChoice]:
+    options = [SelectChoice(ANY, any_label)] if any_label else []
+    return options + [SelectChoice(str(row.id), row.name) for row in rows]
+
+
+def chosen_id(value: str | None) -> int | None:
+    """The id picked in a select, or None for "any"."""
+    return None if value in (None, "", ANY) else int(value)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SlotSearchForm(FlaskForm):
+    """GET form: which service, with whom, which day."""
+
+    class Meta:
+        csrf = False
+
+    service = SelectField("Service", validators=[DataRequired()])
+    esthetician = SelectField("Esthetician", default=ANY)
+    day = DateField("Day", validators=[DataRequired("Choose a day.")])
+    submit = SubmitField("Show free times")
+
+
+class BookSlotForm(FlaskForm):
+    """POST form behind each free-time button (values checked by the service)."""
+
+    service_id = HiddenField(validators=[DataRequired()])
+    esthetician_id = HiddenField(validators=[DataRequired()])
+    room_id = HiddenField()
+    device_id = HiddenField()
+    start = HiddenField(validators=[DataRequired()])
+    series_id = HiddenField()  # set when re-booking a session of a series
+    session_number = HiddenField()
+
+    def start_utc(self) -> datetime | None:
+        try:
+            value = datetime.fromisoformat(self.start.data)
+        except (TypeError, ValueError):
+            return None
+        return value.astimezone(UTC) if value.tzinfo else None
+
+
+class SeriesPlanForm(FlaskForm):
+    protocol = SelectField("Protocol", validators=[DataRequired()])
+    esthetician = SelectField("Esthetician", default=ANY)
+    first_day = DateField("First session on or after", validators=[DataRequired()])
+    weekdays = MultiCheckboxField(
+        "Preferred weekdays",
+        choices=[SelectChoice(str(i), name) for i, name in enumerate(WEEKDAYS)],
+        validators=[Optional()],
+        description="Leave empty for any day.",
+    )
+    preferred_time = TimeField(
+        "Preferred time", validators=[InputRequired("Give a preferred time.")]
+    )
+    plan = SubmitField("Propose the sessions")
+
+
+class SessionRowForm(Form):
+    """One proposed session the front desk may change before confirming."""
+
+    day = DateField("Date", validators=[DataRequired("Give a date.")])
+    at = TimeField("Time", validators=[InputRequired("Give a time.")])
+    esthetician = SelectField("Esthetician")
+
+
+class SeriesConfirmForm(FlaskForm):
+    protocol = HiddenField(validators=[DataRequired()])
+    esthetician = HiddenField()
+    first_day = HiddenField()
+    weekdays = HiddenField()
+    preferred_time = HiddenField()
+    sessions = FieldList(FormField(SessionRowForm), min_entries=1, max_entries=100)
+    recheck = SubmitField("Check again")
+    confirm = SubmitField("Book all sessions")
+
+
+class RescheduleForm(FlaskForm):
+    day = DateField("New date", validators=[DataRequired("Give a date.")])
+    at = TimeField("New time", validators=[InputRequired("Give a time.")])
+    esthetician = SelectField("Esthetician")
+    reason = StringField(
+        "Reason (needed when the move breaks the protocol's gaps)",
+        validators=[Optional(), Length(max=300)],
+        filters=[line_filter],
+    )
+    submit = SubmitField("Move the appointment")
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(
+        "Reason for cancelling",
+        validators=[DataRequired("Give the reason."), Length(max=300)],
+        filters=[line_filter],
+    )
+    submit = SubmitField("Cancel the appointment")
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: check-in, complete, no-show, rotate feed."""
+
+    submit = SubmitField("Confirm")
