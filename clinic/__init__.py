@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic import cli, errors, security
+from clinic.auth import passwords
 from clinic.config import load_config
 from clinic.db import configure_sqlite
 from clinic.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
@@ -26,6 +27,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     load_config(app, test_config)
+    passwords.configure(
+        app.config["ARGON2_TIME_COST"],
+        app.config["ARGON2_MEMORY_COST"],
+        app.config["ARGON2_PARALLELISM"],
+    )
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]

@@ -32,6 +32,12 @@ class Defaults:
     SESSION_IDLE_TIMEOUT_MINUTES = 15
     SESSION_ABSOLUTE_LIFETIME_HOURS = 12
 
+    # argon2id parameters (argon2-cffi's defaults, RFC 9106 low-memory profile).
+    # Raising them upgrades every password at its next sign-in.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
+
     # Sign-in protection.
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128

@@ -39,6 +39,11 @@ def base_config(database_uri: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "CLINIC_NAME": "Test Clinic",
         "CLINIC_TIMEZONE": "Europe/London",
+        # Cheap argon2 parameters keep hundreds of sign-ins fast; production
+        # keeps the library's defaults (tests/auth checks the upgrade path).
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
     }
 
 

@@ -8,6 +8,7 @@ from clinic.admin import views
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 GET_POST = ("GET", "POST")
+route(bp, "", views.index, allow=ADMIN)
 route(bp, "/staff", views.staff_list, allow=ADMIN)
 route(bp, "/staff/new", views.staff_new, allow=ADMIN, methods=GET_POST)
 route(bp, "/staff/<int:user_id>", views.staff_edit, allow=ADMIN, methods=GET_POST)

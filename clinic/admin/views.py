@@ -32,6 +32,11 @@ def _form_error(form, exc: services.StaffError) -> None:
         form.form_errors.append(str(exc))
 
 
+def index():
+    """The owner's hub: every administration page in one place."""
+    return render_template("admin/index.html")
+
+
 def staff_list():
     return render_template(
         "admin/staff_list.html", staff=services.list_staff(), action_form=ConfirmForm()

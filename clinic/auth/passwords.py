@@ -15,10 +15,28 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
-
+_DUMMY_TEXT = "no account has this password, it is only for timing"
 # A valid hash of a random password, verified against when the account is
 # unknown so that "no such user" takes as long as "wrong password".
-_DUMMY_HASH = _hasher.hash("no account has this password, it is only for timing")
+_DUMMY_HASH = _hasher.hash(_DUMMY_TEXT)
+
+
+def configure(time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Use these argon2id parameters from now on (set from the app's config).
+
+    Hashes made with other parameters are upgraded at the next sign-in.
+    """
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (
+        time_cost,
+        memory_cost,
+        parallelism,
+    ):
+        return
+    _hasher = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
+    )
+    _DUMMY_HASH = _hasher.hash(_DUMMY_TEXT)
 
 
 def hash_password(password: str) -> str:

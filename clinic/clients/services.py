@@ -97,6 +97,7 @@ def create_client(data: dict, *, by_user_id: int) -> Client:
 
 def update_client(client: Client, data: dict) -> list[str]:
     """Apply changes; returns the names of the fields that changed."""
+    data = {**data, "email": (data.get("email") or "").strip().casefold()}
     changed = [key for key, value in data.items() if getattr(client, key) != value]
     if changed:
         _apply(client, data)

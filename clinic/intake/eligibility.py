@@ -117,7 +117,8 @@ def evaluate(intake: Intake | None, day: date, valid_months: int) -> Eligibility
         "excluded_zones": intake.excluded_zone_codes,
     }
     if day >= expires_on:
-        return Eligibility(Status.INTAKE_EXPIRED, **common)
+        # The expired questionnaire no longer counts, nor do its zones.
+        return Eligibility(Status.INTAKE_EXPIRED, **{**common, "excluded_zones": ()})
     outcome = intake.result().status_on(day, cleared=intake.clearance is not None)
     return Eligibility(
         _FROM_OUTCOME[outcome], eligible_from=intake.eligible_from, **common

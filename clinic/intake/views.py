@@ -59,8 +59,13 @@ def _submit(client, form, rule_set, consents, via: EnteredVia, by_user_id):
 
 
 def staff_intake(client_id: int):
-    """An esthetician or admin enters the questionnaire with the client."""
+    """An esthetician or admin enters the questionnaire with the client.
+
+    404 for an unknown client, 409 for an archived one (restore it first).
+    """
     client = get_client_or_404(client_id)
+    if client.archived:
+        abort(409)
     rule_set = services.current_rule_set()
     consents = services.current_consents()
     form = questionnaire_form(rule_set)
@@ -164,11 +169,15 @@ def compare_intakes(client_id: int):
     client = get_client_or_404(client_id)
     history = services.intake_history(client.id)
     by_id = {intake.id: intake for intake in history}
-    older = by_id.get(request.args.get("older", type=int))
-    newer = by_id.get(request.args.get("newer", type=int))
-    if older is None or newer is None:
-        if len(history) < 2:
+    asked = (request.args.get("older", type=int), request.args.get("newer", type=int))
+    if any(asked):
+        # Ids of another client's intakes are simply not found here.
+        older, newer = by_id.get(asked[0]), by_id.get(asked[1])
+        if older is None or newer is None:
             abort(404)
+    elif len(history) < 2:
+        abort(404)
+    else:
         newer, older = history[0], history[1]
     if older.submitted_at > newer.submitted_at:
         older, newer = newer, older

@@ -71,9 +71,11 @@ def eligibility_problem(client: Client, service: Service, day: date) -> str | No
     if eligibility.may_treat:
         return None
     if eligibility.status is Status.DEFERRED:
+        # Lower only the first letter: the month in "Deferred until 9 December".
+        label = eligibility.label
         return (
             f"Not before {format_day(eligibility.eligible_from)}: the client is "
-            f"{eligibility.label.lower()}."
+            f"{label[:1].lower()}{label[1:]}."
         )
     return f"{eligibility.label}: {eligibility.explanation}"
 

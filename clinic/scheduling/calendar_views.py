@@ -19,6 +19,10 @@ from clinic.scheduling.models import Appointment, AppointmentStatus, CalendarFee
 
 FEED_PAST_DAYS = 30
 FEED_FUTURE_DAYS = 120
+# Dates the calendar accepts: a week either side and the UTC conversion must
+# stay inside what ``datetime`` can hold (9999-12-31 used to be a 500).
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
 
 
 def _day_arg(name: str = "date") -> date:
@@ -26,9 +30,12 @@ def _day_arg(name: str = "date") -> date:
     if not raw:
         return clinic_today()
     try:
-        return date.fromisoformat(raw)
+        shown = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    if not EARLIEST_DAY <= shown <= LATEST_DAY:
+        abort(400)
+    return shown
 
 
 def _columns(day_appointments: list[Appointment], by: str):

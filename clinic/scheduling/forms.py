@@ -18,7 +18,7 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_tz
@@ -79,16 +79,22 @@ class SlotSearchForm(FlaskForm):
     submit = SubmitField("Show free times")
 
 
+_ID = r"^[0-9]{1,18}$"
+_ID_OR_ANY = rf"^([0-9]{{1,18}}|{ANY})$"
+
+
 class BookSlotForm(FlaskForm):
     """POST form behind each free-time button (values checked by the service)."""
 
-    service_id = HiddenField(validators=[DataRequired()])
-    esthetician_id = HiddenField(validators=[DataRequired()])
-    room_id = HiddenField()
-    device_id = HiddenField()
+    # Ids are checked to be numbers here, so a tampered form is a 400, not a 500.
+    service_id = HiddenField(validators=[DataRequired(), Regexp(_ID)])
+    esthetician_id = HiddenField(validators=[DataRequired(), Regexp(_ID)])
+    room_id = HiddenField(validators=[Optional(), Regexp(_ID_OR_ANY)])
+    device_id = HiddenField(validators=[Optional(), Regexp(_ID_OR_ANY)])
     start = HiddenField(validators=[DataRequired()])
-    series_id = HiddenField()  # set when re-booking a session of a series
-    session_number = HiddenField()
+    # Set when re-booking a session of a series.
+    series_id = HiddenField(validators=[Optional(), Regexp(_ID)])
+    session_number = HiddenField(validators=[Optional(), Regexp(_ID)])
 
     def start_utc(self) -> datetime | None:
         try:

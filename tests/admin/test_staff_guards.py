@@ -61,7 +61,7 @@ def admin_requests(app, user_id: int) -> list[tuple[str, str, str]]:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 requests.append((method, path, rule.endpoint))
     assert {endpoint for _, _, endpoint in requests} >= KNOWN_ENDPOINTS
-    assert all(path.startswith("/admin/") for _, path, _ in requests)
+    assert all(path.startswith("/admin") for _, path, _ in requests)
     return requests
 
 
@@ -102,11 +102,13 @@ class TestOnlyAdminsGetIn:
     def test_staff_navigation_is_shown_only_to_admins(
         self, app, client, admin, make_user
     ):
-        """The "Staff" link is in an admin's navigation and nobody else's."""
-        assert 'href="/admin/staff"' in client.get("/dashboard").get_data(as_text=True)
+        """The "Admin" link (and its staff page) is for admins and nobody else."""
+        assert 'href="/admin"' in client.get("/dashboard").get_data(as_text=True)
+        assert 'href="/admin/staff"' in client.get("/admin").get_data(as_text=True)
         for role in (Role.FRONT_DESK, Role.ESTHETICIAN):
             browser = sign_in_elsewhere(app, make_user(role))
             page = browser.get("/dashboard").get_data(as_text=True)
+            assert 'href="/admin"' not in page
             assert 'href="/admin/staff"' not in page
 
     def test_anonymous_visitors_are_sent_to_sign_in(self, app, client, make_user):

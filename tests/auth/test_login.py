@@ -274,6 +274,15 @@ def test_login_without_csrf_token_is_refused(app, client, make_user):
 # --- rehash ---------------------------------------------------------------------
 
 
+# The production parameters (the suite's base config uses cheap ones).
+PRODUCTION_ARGON2 = {
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 4,
+}
+
+
+@pytest.mark.app_config(**PRODUCTION_ARGON2)
 def test_login_rehashes_a_password_hashed_with_old_parameters(app, client, make_user):
     """A hash made with weaker argon2 parameters is upgraded at the next login."""
     user = make_user()

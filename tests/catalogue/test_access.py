@@ -142,8 +142,9 @@ def test_post_without_csrf_token_is_refused(app, client, admin, arranged):
 
 
 def test_navigation_links_only_for_admins(app, client, admin, make_user):
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert 'href="/admin/services"' in page
+    hub = client.get("/admin").get_data(as_text=True)
+    assert 'href="/admin/services"' in hub
+    assert 'href="/admin/hours"' in hub
     for role in (Role.FRONT_DESK, Role.ESTHETICIAN):
         other = app.test_client()
         user = make_user(role)

@@ -6,8 +6,13 @@ so tests can go on sending requests without holding a context open.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from html.parser import HTMLParser
+from types import SimpleNamespace
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,7 +26,7 @@ from clinic.intake.models import EnteredVia
 from clinic.intake.screening import Answer
 from clinic.roles import Role
 from clinic.scheduling.models import WorkingHours
-from tests.helpers import DEFAULT_PASSWORD
+from tests.helpers import DEFAULT_PASSWORD, login, submit
 
 OPEN = [(time(9, 0), time(18, 0))]
 
@@ -150,3 +155,271 @@ def today(app) -> date:
 
     with app.app_context():
         return clinic_today()
+
+
+# --- booking through the pages (test_booking, test_series, test_lifecycle) --
+
+
+@dataclass(frozen=True)
+class SlotButton:
+    """One free-time button of the booking page: the hidden fields it posts."""
+
+    start: datetime
+    esthetician_id: int
+    room_id: int | None
+    device_id: int | None
+
+
+class _Forms(HTMLParser):
+    """Collects every <form> of a page: its action and its field values."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": attrs.get("action") or "", "fields": {}, "classes": []}
+            )
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    fields.setdefault(name, []).append(attrs.get("value", "on"))
+            elif attrs.get("type") != "submit":
+                fields[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self._select = name
+            fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attrs:
+            fields[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def forms_of(response) -> list[dict]:
+    """Every form of the page as ``{"action": ..., "fields": {name: value}}``."""
+    parser = _Forms()
+    parser.feed(response.get_data(as_text=True))
+    return parser.forms
+
+
+def plain(response) -> str:
+    """The page's text: tags removed, entities decoded, whitespace collapsed."""
+    body = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return " ".join(html.unescape(body).split())
+
+
+def field_error(response, field_id: str) -> str:
+    """The error text rendered next to the field ``field_id`` ("" if none)."""
+    match = re.search(
+        rf'<div id="{re.escape(field_id)}-error"[^>]*>(.*?)</div>',
+        response.get_data(as_text=True),
+        re.DOTALL,
+    )
+    if not match:
+        return ""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def signed_in_browser(app, email: str, password: str = DEFAULT_PASSWORD):
+    """A new test client signed in through the real form as ``email``."""
+    browser = app.test_client()
+    response = login(browser, email, password)
+    assert response.status_code == 302, response.status_code
+    return browser
+
+
+def book_url(client_id: int, service_id: int, day: date, esthetician="any", **extra):
+    query = urlencode(
+        {"service": service_id, "esthetician": esthetician, "day": day.isoformat()}
+        | extra
+    )
+    return f"/clients/{client_id}/book?{query}"
+
+
+def free_slots(browser, client_id: int, service_id: int, day: date, **kw):
+    """The free-time buttons the booking page shows for ``day``."""
+    response = browser.get(book_url(client_id, service_id, day, **kw))
+    assert response.status_code == 200, response.status_code
+    return slots_on(response)
+
+
+def slots_on(response) -> list[SlotButton]:
+    found = []
+    for form in forms_of(response):
+        fields = form["fields"]
+        if "start" not in fields or "esthetician_id" not in fields:
+            continue
+        found.append(
+            SlotButton(
+                start=datetime.fromisoformat(fields["start"]),
+                esthetician_id=int(fields["esthetician_id"]),
+                room_id=int(fields["room_id"]) if fields.get("room_id") else None,
+                device_id=int(fields["device_id"]) if fields.get("device_id") else None,
+            )
+        )
+    return found
+
+
+def local_starts(slots, esthetician_id: int | None = None) -> list[time]:
+    """The clinic-local start times of ``slots`` (of one esthetician if given)."""
+    return [
+        s.start.astimezone(TZ).time()
+        for s in slots
+        if esthetician_id is None or s.esthetician_id == esthetician_id
+    ]
+
+
+def book_form(
+    service_id: int,
+    esthetician_id: int,
+    start: datetime | str,
+    *,
+    room_id="",
+    device_id="",
+    **extra,
+) -> dict:
+    """The fields a free-time button posts."""
+    return {
+        "service_id": str(service_id),
+        "esthetician_id": str(esthetician_id),
+        "room_id": "" if room_id is None else str(room_id),
+        "device_id": "" if device_id is None else str(device_id),
+        "start": start if isinstance(start, str) else start.isoformat(),
+        **{key: str(value) for key, value in extra.items()},
+    }
+
+
+def post_booking(browser, client_id: int, fields: dict):
+    """POST the booking form (CSRF token taken from the dashboard)."""
+    return submit(browser, f"/clients/{client_id}/book", fields, page="/dashboard")
+
+
+def appointment_id_from(response) -> int:
+    """The id of the appointment page a successful booking redirects to."""
+    assert response.status_code == 302, response.status_code
+    match = re.fullmatch(r"/appointments/(\d+)", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def book_directly(
+    app,
+    client_id: int,
+    service_id: int,
+    esthetician_id: int,
+    start: datetime,
+    *,
+    by_user_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Arrange a booking through the booking service (no page); returns its id."""
+    from clinic.clients.models import Client
+    from clinic.scheduling import services as scheduling_services
+    from clinic.scheduling.booking import Placement
+
+    with app.app_context():
+        appointment = scheduling_services.book_single(
+            db.session.get(Client, client_id),
+            db.session.get(Service, service_id),
+            Placement(start=start, esthetician_id=esthetician_id),
+            by_user_id=by_user_id,
+            now=now,
+        )
+        db.session.commit()
+        return appointment.id
+
+
+def add_block(app, kind, resource_id: int, start: datetime, end: datetime, reason=""):
+    """Block an esthetician (time off), a room or a device for a period."""
+    from clinic.scheduling.models import Block, BlockKind
+
+    column = {
+        BlockKind.TIME_OFF: "user_id",
+        BlockKind.ROOM: "room_id",
+        BlockKind.DEVICE: "device_id",
+    }[kind]
+    with app.app_context():
+        db.session.add(
+            Block(
+                kind=kind,
+                starts_at=start,
+                ends_at=end,
+                reason=reason,
+                **{column: resource_id},
+            )
+        )
+        db.session.commit()
+
+
+def appointments_of(app, client_id: int | None = None) -> list[SimpleNamespace]:
+    """Plain snapshots of the stored appointments (of one client if given)."""
+    from clinic.scheduling.models import Appointment
+
+    stmt = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
+    if client_id is not None:
+        stmt = stmt.where(Appointment.client_id == client_id)
+    with app.app_context():
+        return [
+            SimpleNamespace(
+                id=a.id,
+                client_id=a.client_id,
+                esthetician_id=a.esthetician_id,
+                room_id=a.room_id,
+                device_id=a.device_id,
+                starts_at=a.starts_at,
+                status=a.status.value,
+                series_id=a.series_id,
+                session_number=a.session_number,
+                late_cancel=a.late_cancel,
+                cancel_reason=a.cancel_reason,
+                active_allocations=sorted(
+                    (al.resource_kind.value, al.resource_id)
+                    for al in a.allocations
+                    if al.active
+                ),
+            )
+            for a in db.session.scalars(stmt)
+        ]
+
+
+def overlaps(app) -> list:
+    """Pairs of active allocations of one resource that overlap (want none)."""
+    from clinic.scheduling.booking import allocations_overlapping_anywhere
+
+    with app.app_context():
+        return allocations_overlapping_anywhere()
+
+
+def dialect(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+# The screening answers that give each refusal (rules of the seeded catalogue).
+NOT_ELIGIBLE = {"epilepsy": Answer("epilepsy", True)}
+NEEDS_CLEARANCE = {"diabetes": Answer("diabetes", True)}
+
+
+def deferred_answers(event_day: date) -> dict[str, Answer]:
+    """Botulinum toxin on ``event_day``: deferred for 14 days after it."""
+    return {"botulinum_toxin": Answer("botulinum_toxin", True, event_date=event_day)}
+
+
+def sign_new_intake(app, client_id: int, yes=None, signed_at=None) -> None:
+    """Store a newer intake for an existing client (changes its eligibility)."""
+    from clinic.clients.models import Client
+
+    with app.app_context():
+        submit_intake(db.session.get(Client, client_id), yes, signed_at=signed_at)
+        db.session.commit()
