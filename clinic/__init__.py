@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Import the models of every domain so that Alembic sees the whole schema.
     from clinic import audit  # noqa: F401
     from clinic.admin.routes import bp as admin_bp
+    from clinic.aftercare import models as _aftercare_models  # noqa: F401
     from clinic.auth.routes import bp as auth_bp
     from clinic.catalogue.routes import bp as catalogue_bp
     from clinic.clients.routes import bp as clients_bp
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from clinic.intake.routes import bp as intake_bp
     from clinic.scheduling import models as _scheduling_models  # noqa: F401
     from clinic.scheduling.routes import bp as scheduling_bp
+    from clinic.visits.routes import bp as visits_bp
 
     for blueprint in (
         auth_bp,
@@ -65,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         clients_bp,
         intake_bp,
         scheduling_bp,
+        visits_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -89,11 +89,12 @@ def verify_audit_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Fill a demo clinic; prints each new account's password once."""
-    from clinic import demo, demo_schedule
+    from clinic import demo, demo_schedule, demo_visits
 
     created = demo.seed_staff()
     clients = demo.seed_clients()
     schedule = demo_schedule.seed_schedule()
+    visits = demo_visits.seed_visits() if schedule else 0
     db.session.commit()
     if created:
         click.echo("Demo accounts (passwords are shown only now):")
@@ -104,7 +105,8 @@ def seed_demo_command() -> None:
     click.echo(f"Demo clients added: {clients}.")
     if schedule:
         click.echo(
-            "Demo rooms, devices, working hours, series and today's bookings added."
+            "Demo rooms, devices, working hours, series, today's bookings and "
+            f"{visits} visits added."
         )
 
 

@@ -18,6 +18,9 @@ from flask import Flask
 
 class Defaults:
     CLINIC_NAME = "Microcurrent Clinic"
+    CLINIC_ADDRESS = ""  # printed on aftercare sheets
+    CLINIC_PHONE = ""
+    AFTERCARE_PAGE_SIZE = "A4"  # or "LETTER"
     CLINIC_TIMEZONE = "Europe/London"
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # instance/clinic.sqlite3 if unset
@@ -69,6 +72,9 @@ _ENV_SETTINGS = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "CLINIC_NAME": ("CLINIC_NAME", str),
     "CLINIC_TIMEZONE": ("CLINIC_TIMEZONE", str),
+    "CLINIC_ADDRESS": ("CLINIC_ADDRESS", str),
+    "CLINIC_PHONE": ("CLINIC_PHONE", str),
+    "AFTERCARE_PAGE_SIZE": ("AFTERCARE_PAGE_SIZE", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", "bool"),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
@@ -112,6 +118,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not an IANA "
             "timezone name such as Europe/London"
         ) from exc
+
+    if app.config["AFTERCARE_PAGE_SIZE"] not in ("A4", "LETTER"):
+        raise RuntimeError("AFTERCARE_PAGE_SIZE must be A4 or LETTER")
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))

@@ -16,7 +16,7 @@ import enum
 import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -75,6 +75,39 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
         validate_strings=True,
         values_callable=lambda cls: [m.value for m in cls],
     )
+
+
+def changed_columns(mapper, target) -> list[str]:
+    """Column attributes of ``target`` with pending changes (not relationships)."""
+    state = inspect(target)
+    return [
+        attr.key
+        for attr in mapper.column_attrs
+        if state.attrs[attr.key].history.has_changes()
+    ]
+
+
+def make_immutable(models, error: type[Exception], what: str) -> None:
+    """Refuse ORM updates and deletes of ``models`` by raising ``error``.
+
+    ``before_update`` also fires for an object whose relationships changed (a
+    new child pointing at it); only a changed column counts as an edit.
+    """
+
+    def refuse_update(mapper, _connection, target) -> None:
+        changed = changed_columns(mapper, target)
+        if changed:
+            raise error(
+                f"{type(target).__name__} {target.id} is {what}; "
+                f"refused change to {', '.join(changed)}"
+            )
+
+    def refuse_delete(_mapper, _connection, target) -> None:
+        raise error(f"{type(target).__name__} {target.id} is {what}; not deleted")
+
+    for model in models:
+        event.listen(model, "before_update", refuse_update)
+        event.listen(model, "before_delete", refuse_delete)
 
 
 def postgresql_only(index):

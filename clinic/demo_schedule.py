@@ -115,12 +115,14 @@ def seed_schedule() -> bool:
     twice_a_week = db.session.scalar(select(Protocol).order_by(Protocol.id))
     ten_days = db.session.scalar(select(Protocol).order_by(Protocol.id.desc()))
     today = clinic_today()
+    # 10:30, not 10:00: with the 15-minute buffer a 09:00 booking holds Elena
+    # until 10:15, and today's session of this series would refuse it.
     _series(
         clients[0],
         twice_a_week,
         elena.id,
         today - timedelta(days=12),
-        time(10, 0),
+        time(10, 30),
         desk.id,
     )
     _series(

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic import audit
-from clinic.access import allowed
+from clinic.access import CLINICAL, allowed
 from clinic.clients import services
 from clinic.clients.forms import ArchiveClientForm, ClientForm, ClientSearchForm
 from clinic.clients.services import get_client_or_404
@@ -14,6 +14,9 @@ from clinic.extensions import db
 from clinic.intake.eligibility import client_eligibility
 from clinic.intake.services import intake_history
 from clinic.scheduling import services as scheduling
+from clinic.visits import services as visit_services
+from clinic.visits.chart import render_trend
+from clinic.zones import ZONE_CODES, zone_by_code
 
 
 def client_list():
@@ -89,6 +92,34 @@ def client_edit(client_id: int):
     ), status
 
 
+def _series_overview(client_id: int) -> list[dict]:
+    """Each series with its progress, and the zone trends for clinical staff."""
+    clinical = current_user.role in CLINICAL
+    overview = []
+    for series in scheduling.client_series(client_id):
+        trends = visit_services.series_trends(series) if clinical else {}
+        overview.append(
+            {
+                "series": series,
+                "progress": scheduling.progress(series),
+                "charts": [
+                    (
+                        code,
+                        render_trend(
+                            points,
+                            title=f"{zone_by_code(code).label}",
+                            id_prefix=f"s{series.id}-{code}",
+                        ),
+                    )
+                    for code, points in sorted(
+                        trends.items(), key=lambda item: ZONE_CODES.index(item[0])
+                    )
+                ],
+            }
+        )
+    return overview
+
+
 def _profile_page(client, archive_form: ArchiveClientForm, status: int = 200):
     """The profile shows the screening outcome, so every view is audited."""
     audit.record(
@@ -101,7 +132,8 @@ def _profile_page(client, archive_form: ArchiveClientForm, status: int = 200):
         eligibility=client_eligibility(client.id),
         intakes=intake_history(client.id),
         upcoming=scheduling.client_upcoming(client.id),
-        series_list=scheduling.client_series(client.id),
+        series_list=_series_overview(client.id),
+        visits=visit_services.client_visits(client.id),
         archive_form=archive_form,
     ), status
 

@@ -3,10 +3,12 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
+from clinic.access import CLINICAL
 from clinic.clock import clinic_now
 from clinic.roles import Role
 from clinic.scheduling import queries
 from clinic.scheduling.forms import ActionForm
+from clinic.visits.services import unsigned_older_than
 
 
 def index():
@@ -22,6 +24,9 @@ def index():
         ),
         mine=mine is not None,
         action_form=ActionForm(),
+        unsigned=unsigned_older_than(current_user._get_current_object())
+        if current_user.role in CLINICAL
+        else [],
     )
 
 

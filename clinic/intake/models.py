@@ -18,14 +18,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
-    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.clients.models import Client
 from clinic.clock import utcnow
-from clinic.db import UTCDateTime, enum_column
+from clinic.db import UTCDateTime, enum_column, make_immutable
 from clinic.extensions import db
 from clinic.intake import screening
 from clinic.intake.screening import Outcome, RuleClass
@@ -330,29 +328,9 @@ class ImmutableRecordError(RuntimeError):
     """A signed intake (or its answers) was about to be changed or deleted."""
 
 
-def _refuse_update(mapper, _connection, target) -> None:
-    # before_update also fires for objects whose relationships changed (a new
-    # clearance pointing at an intake): only a changed column is an edit.
-    state = inspect(target)
-    changed = [
-        attr.key
-        for attr in mapper.column_attrs
-        if state.attrs[attr.key].history.has_changes()
-    ]
-    if changed:
-        raise ImmutableRecordError(
-            f"{type(target).__name__} {target.id} is a signed record; "
-            f"refused change to {', '.join(changed)}"
-        )
-
-
-def _refuse_delete(_mapper, _connection, target) -> None:
-    raise ImmutableRecordError(
-        f"{type(target).__name__} {target.id} is a signed record and cannot be deleted"
-    )
-
-
 # Rules versions, consent texts and intakes are what was signed: never edited.
-for _model in (RuleSet, ScreeningRule, ConsentDocument, Intake, IntakeAnswer):
-    event.listen(_model, "before_update", _refuse_update)
-    event.listen(_model, "before_delete", _refuse_delete)
+make_immutable(
+    (RuleSet, ScreeningRule, ConsentDocument, Intake, IntakeAnswer),
+    ImmutableRecordError,
+    "a signed record",
+)

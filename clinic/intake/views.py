@@ -20,6 +20,7 @@ from clinic.intake.eligibility import client_eligibility
 from clinic.intake.forms import ClearanceForm, questionnaire_form
 from clinic.intake.models import ConsentKind, EnteredVia, Intake
 from clinic.intake.screening import ScreeningInputError
+from clinic.security import is_safe_next
 
 
 def _get_intake_or_404(intake_id: int) -> Intake:
@@ -76,6 +77,9 @@ def staff_intake(client_id: int):
         if intake is not None:
             db.session.commit()
             flash("The intake was signed and screened.", "success")
+            back = request.args.get("next")
+            if is_safe_next(back):  # e.g. back to the visit being started
+                return redirect(back)
             return redirect(url_for("intake.intake_detail", intake_id=intake.id))
     status = 422 if form.is_submitted() else 200
     return _questionnaire_page("intake/staff_form.html", client, form, consents, status)

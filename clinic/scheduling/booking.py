@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clinic.auth.models import User
 from clinic.catalogue.models import Device, Room, Service
@@ -235,6 +235,12 @@ def _allocate(appointment: Appointment) -> None:
         )
 
 
+# PostgreSQL's deadlock_detected: two transactions inserting allocations that
+# overlap each other's can each wait for the other on the exclusion constraint;
+# the server then aborts one of them. That one lost the race for the slot.
+DEADLOCK_DETECTED = "40P01"
+
+
 def flush_or_slot_taken() -> None:
     """Flush in a savepoint; a database overlap refusal becomes SlotTaken."""
     try:
@@ -242,6 +248,10 @@ def flush_or_slot_taken() -> None:
             db.session.flush()
     except IntegrityError as exc:
         raise SlotTaken() from exc
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED:
+            raise SlotTaken() from exc
+        raise
 
 
 def record_event(appointment: Appointment, kind: str, details: str, by_user_id) -> None:

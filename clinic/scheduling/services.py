@@ -125,19 +125,26 @@ def book_series(
         created_by_id=by_user_id,
     )
     db.session.add(series)
+    booked = []
     for number, placement in enumerate(placements, start=1):
         try:
-            appointment = booking.place(
-                client,
-                service,
-                placement,
-                by_user_id=by_user_id,
-                series=series,
-                session_number=number,
-                now=now,
+            booked.append(
+                booking.place(
+                    client,
+                    service,
+                    placement,
+                    by_user_id=by_user_id,
+                    series=series,
+                    session_number=number,
+                    now=now,
+                )
             )
         except BookingError as exc:
             raise SeriesConflict([SessionConflict(number, str(exc))]) from exc
+    # Audit only once every allocation is in: the audit chain's lock (held to
+    # the commit) must not be waited for while holding half a series, or two
+    # colliding series can deadlock on PostgreSQL instead of one losing cleanly.
+    for number, appointment in enumerate(booked, start=1):
         _audit("appointment.booked", appointment, f"series session {number}")
     audit.record(
         "series.booked",

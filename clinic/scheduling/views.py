@@ -287,7 +287,7 @@ def confirm_series(client_id: int):
             problem=None,
         ), 422
     protocol = _get_or_404(Protocol, int(form.protocol.data))
-    placements, conflicts = [], {}
+    placements, conflicts, status = [], {}, 200
     for number, row in enumerate(form.sessions, start=1):
         try:
             start = local_to_utc(row.day.data, row.at.data)
@@ -308,6 +308,7 @@ def confirm_series(client_id: int):
         except BookingError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+            status = 422
         else:
             db.session.commit()
             flash(f"All {protocol.sessions} sessions were booked.", "success")
@@ -317,7 +318,8 @@ def confirm_series(client_id: int):
             c.number: c.message
             for c in services.check_series(client, protocol.service, placements)
         }
-    status = 409 if conflicts else 200
+    if conflicts:
+        status = 409
     return render_template(
         "scheduling/series_confirm.html",
         client=client,
@@ -353,9 +355,12 @@ def _appointment_page(appointment, status=200, reschedule_form=None, cancel_form
         }
     )
     reschedule_form.esthetician.choices = _esthetician_choices(any_label=None)
+    from clinic.visits.services import visit_for
+
     return render_template(
         "scheduling/appointment.html",
         appointment=appointment,
+        visit=visit_for(appointment),
         reschedule_form=reschedule_form,
         cancel_form=cancel_form or CancelForm(),
         action_form=ActionForm(),
@@ -384,6 +389,11 @@ def reschedule(appointment_id: int):
         except BookingError as exc:
             db.session.rollback()
             found = _get_or_404(Appointment, appointment_id)
+            if exc.field is None:
+                # Not about a field (the appointment cannot move at all), and
+                # the form is not shown then: say it at the top of the page.
+                flash(str(exc), "danger")
+                return _appointment_page(found, 409, reschedule_form=form)
             target = (
                 form[exc.field] if exc.field in ("reason", "esthetician") else form.at
             )
@@ -404,8 +414,10 @@ def cancel(appointment_id: int):
         try:
             services.cancel(found, reason=form.reason.data, by_user_id=current_user.id)
         except BookingError as exc:
+            # A status that cannot be cancelled: the form is not shown then.
             db.session.rollback()
-            form.reason.errors.append(str(exc))
+            flash(str(exc), "danger")
+            return _appointment_page(_get_or_404(Appointment, appointment_id), 409)
         else:
             db.session.commit()
             late = " (late cancellation)" if found.late_cancel else ""

@@ -1,0 +1,1 @@
+"""Aftercare sheets: templates, per-visit PDF sheets, prints and reprints."""

@@ -1,0 +1,1 @@
+"""Visits: re-screening, per-zone microcurrent notes, signing and series trends."""
