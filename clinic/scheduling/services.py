@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.catalogue.models import Protocol, Service
@@ -311,6 +312,11 @@ def client_upcoming(client_id: int, limit: int = 50) -> list[Appointment]:
             .where(
                 Appointment.client_id == client_id,
                 Appointment.starts_at >= utcnow() - timedelta(hours=12),
+            )
+            .options(
+                joinedload(Appointment.service),
+                joinedload(Appointment.esthetician),
+                joinedload(Appointment.series),
             )
             .order_by(Appointment.starts_at)
             .limit(limit)
