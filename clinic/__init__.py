@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from clinic import audit  # noqa: F401
     from clinic.admin.routes import bp as admin_bp
     from clinic.aftercare import models as _aftercare_models  # noqa: F401
+    from clinic.aftercare.routes import bp as aftercare_bp
     from clinic.auth.routes import bp as auth_bp
     from clinic.catalogue.routes import bp as catalogue_bp
     from clinic.clients.routes import bp as clients_bp
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         intake_bp,
         scheduling_bp,
         visits_bp,
+        aftercare_bp,
     ):
         app.register_blueprint(blueprint)
 

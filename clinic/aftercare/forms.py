@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -52,7 +54,7 @@ class TemplateForm(FlaskForm):
         render_kw={"rows": 3},
     )
     contact_if = TextAreaField(
-        '"Contact us if" paragraph',
+        'When to contact the clinic (printed after "Contact us if")',
         validators=[Optional(), Length(max=1000)],
         filters=[strip_filter],
         render_kw={"rows": 2},
@@ -71,6 +73,21 @@ class TemplateForm(FlaskForm):
             raise ValidationError("Give at least one instruction.")
 
 
+# The days the day page accepts (as the calendar): beyond them the day's
+# bounds in UTC overflow Python's dates.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+
+
 class DayForm(FlaskForm):
-    day = DateField("Day", validators=[DataRequired()])
+    day = DateField(
+        "Day",
+        validators=[DataRequired("Choose the day to print.")],
+    )
     submit = SubmitField("Print all sheets of the day")
+
+    def validate_day(self, field) -> None:
+        if not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(
+                f"Choose a day between {FIRST_DAY.year} and {LAST_DAY.year}."
+            )

@@ -60,6 +60,12 @@ def long_local(value: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
 
 
+def long_local_date(value: datetime) -> str:
+    """ "Friday 28 November 2025": a sheet's date says its year."""
+    local = value.astimezone(clinic_tz())
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
 def _next_sessions(
     appointment: Appointment,
 ) -> tuple[list[pdf.NextSession], int | None]:
@@ -91,7 +97,7 @@ def compose_sheet(visit: Visit, template: AftercareTemplate) -> pdf.Sheet:
     next_sessions, remaining = _next_sessions(appointment)
     return pdf.Sheet(
         client_name=visit.client.full_name,
-        visit_date=long_local(appointment.starts_at).rsplit(",", 1)[0],
+        visit_date=long_local_date(appointment.starts_at),
         esthetician=visit.esthetician.name,
         service=appointment.service.name,
         title=template.title,

@@ -9,7 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clinic.aftercare import services
-from clinic.aftercare.forms import EXTRA_ROWS, DayForm, TemplateForm
+from clinic.aftercare.forms import (
+    EXTRA_ROWS,
+    FIRST_DAY,
+    LAST_DAY,
+    DayForm,
+    TemplateForm,
+)
 from clinic.aftercare.models import AftercareBatch, AftercarePrint
 from clinic.catalogue.models import Service
 from clinic.clock import clinic_today, clinic_tz
@@ -64,6 +70,8 @@ def day():
         chosen = date.fromisoformat(shown) if shown else clinic_today()
     except ValueError:
         abort(400)
+    if not FIRST_DAY <= chosen <= LAST_DAY:  # date arithmetic would overflow
+        abort(400)
     return _day_page(chosen, DayForm(data={"day": chosen}))
 
 
@@ -87,7 +95,8 @@ def _day_page(chosen: date, form: DayForm, status: int = 200, message: str = "")
 def print_day():
     form = DayForm()
     if not form.validate_on_submit():
-        return _day_page(clinic_today(), form, 422)
+        problem = " ".join(form.day.errors) or "Choose the day to print."
+        return _day_page(clinic_today(), form, 422, problem)
     try:
         batch, data = services.print_day(form.day.data, by_user_id=current_user.id)
     except services.AftercareError as exc:

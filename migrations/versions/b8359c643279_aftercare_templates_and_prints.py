@@ -33,9 +33,9 @@ SEED_NOTES = (
     "session is normal. The lift builds over the series: keep your next "
     "appointments."
 )
+# Printed after "Contact us if".
 SEED_CONTACT = (
-    "Contact the clinic if redness or irritation lasts more than 24 hours, or "
-    "if anything worries you."
+    "redness or irritation lasts more than 24 hours, or if anything worries you."
 )
 
 

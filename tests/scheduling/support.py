@@ -423,3 +423,25 @@ def sign_new_intake(app, client_id: int, yes=None, signed_at=None) -> None:
     with app.app_context():
         submit_intake(db.session.get(Client, client_id), yes, signed_at=signed_at)
         db.session.commit()
+
+
+# Why each kind of client is refused, exactly as the pages say it.
+REFUSAL_REASONS = {
+    "not-eligible": "Not eligible: The health questionnaire rules out microcurrent.",
+    "needs-clearance": "Needs clearance: An esthetician must record a clearance "
+    "before microcurrent can be booked.",
+    "no-intake": "No intake: No health questionnaire has been submitted yet.",
+    "intake-expired": "Intake expired: The last health questionnaire has expired; "
+    "a new one is needed.",
+}
+
+
+def ineligible_client(app, case: str, name: str = "Ivy Ineligible") -> int:
+    """A client refused today and later for ``case`` (a REFUSAL_REASONS key)."""
+    arrange = {
+        "not-eligible": {"yes": NOT_ELIGIBLE},
+        "needs-clearance": {"yes": NEEDS_CLEARANCE},
+        "no-intake": {"intake": False},
+        "intake-expired": {"signed_at": datetime.now(UTC) - timedelta(days=400)},
+    }[case]
+    return add_client(app, name, **arrange)

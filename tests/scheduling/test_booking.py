@@ -6,7 +6,7 @@ arrangement (clinic, clients, blocks) is made in short app contexts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -14,8 +14,7 @@ from clinic.roles import Role
 from clinic.scheduling.models import BlockKind
 from tests.helpers import DEFAULT_PASSWORD, submit
 from tests.scheduling.support import (
-    NEEDS_CLEARANCE,
-    NOT_ELIGIBLE,
+    REFUSAL_REASONS,
     TZ,
     add_block,
     add_client,
@@ -28,6 +27,7 @@ from tests.scheduling.support import (
     field_error,
     forms_of,
     free_slots,
+    ineligible_client,
     local,
     local_starts,
     plain,
@@ -463,35 +463,12 @@ class TestRefused:
 
 # --- eligibility (DESIGN.md guarantee 2) on the single-booking path ----------
 
-REFUSALS = {
-    "not-eligible": (
-        {"yes": NOT_ELIGIBLE},
-        "Not eligible: The health questionnaire rules out microcurrent.",
-    ),
-    "needs-clearance": (
-        {"yes": NEEDS_CLEARANCE},
-        "Needs clearance: An esthetician must record a clearance before "
-        "microcurrent can be booked.",
-    ),
-    "no-intake": (
-        {"intake": False},
-        "No intake: No health questionnaire has been submitted yet.",
-    ),
-    "intake-expired": (
-        {"signed_at": "400 days ago"},
-        "Intake expired: The last health questionnaire has expired; a new one "
-        "is needed.",
-    ),
-}
-
 
 class TestEligibility:
-    @pytest.mark.parametrize("case", sorted(REFUSALS))
+    @pytest.mark.parametrize("case", sorted(REFUSAL_REASONS))
     def test_refused_with_the_reason(self, app, client, front_desk, clinic, day, case):
-        arrange, reason = REFUSALS[case]
-        if arrange.get("signed_at"):
-            arrange = {"signed_at": datetime.now(UTC) - timedelta(days=400)}
-        client_id = add_client(app, "Ivy Ineligible", **arrange)
+        reason = REFUSAL_REASONS[case]
+        client_id = ineligible_client(app, case)
 
         page = client.get(book_url(client_id, clinic.service_id, day))
         assert page.status_code == 200

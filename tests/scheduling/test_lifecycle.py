@@ -27,6 +27,7 @@ from tests.helpers import submit
 from tests.scheduling.support import (
     NEEDS_CLEARANCE,
     NOT_ELIGIBLE,
+    REFUSAL_REASONS,
     TZ,
     add_client,
     appointment_id_from,
@@ -709,16 +710,6 @@ def insert_series(app, client_id, clinic) -> int:
         return series.id
 
 
-REASONS = {
-    "not-eligible": "Not eligible: The health questionnaire rules out microcurrent.",
-    "needs-clearance": "Needs clearance: An esthetician must record a clearance "
-    "before microcurrent can be booked.",
-    "no-intake": "No intake: No health questionnaire has been submitted yet.",
-    "intake-expired": "Intake expired: The last health questionnaire has expired; "
-    "a new one is needed.",
-}
-
-
 def client_becoming(app, case: str, day: date) -> tuple[int, date]:
     """A client who may be booked on ``day`` but is refused on the day returned.
 
@@ -745,7 +736,7 @@ def make_ineligible(app, case: str, client_id: int) -> None:
         sign_new_intake(app, client_id, NEEDS_CLEARANCE)
 
 
-@pytest.mark.parametrize("case", sorted(REASONS))
+@pytest.mark.parametrize("case", sorted(REFUSAL_REASONS))
 def test_reschedule_refuses_an_ineligible_client(
     app, client, front_desk, clinic, day, case
 ):
@@ -764,7 +755,7 @@ def test_reschedule_refuses_an_ineligible_client(
 
     response = reschedule(client, mine, refused_day, "11:00", clinic.estheticians[0])
     assert response.status_code == 422
-    assert field_error(response, "at") == REASONS[case]
+    assert field_error(response, "at") == REFUSAL_REASONS[case]
     assert appointment(app, mine).starts_at == local(day, time(10))
     assert audit_rows(app, "appointment.rescheduled") == []
 
@@ -795,7 +786,7 @@ def test_reschedule_of_a_deferred_client_before_d_and_on_d(
     assert appointment(app, mine).starts_at == local(until, time(10))
 
 
-@pytest.mark.parametrize("case", sorted(REASONS))
+@pytest.mark.parametrize("case", sorted(REFUSAL_REASONS))
 def test_rebook_refuses_an_ineligible_client(
     app, client, front_desk, clinic, day, case
 ):
@@ -823,7 +814,7 @@ def test_rebook_refuses_an_ineligible_client(
     )
     response = post_booking(client, client_id, fields)
     assert response.status_code == 422
-    assert REASONS[case] in plain(response)
+    assert REFUSAL_REASONS[case] in plain(response)
     assert appointments_of(app, client_id) == before
 
 

@@ -20,8 +20,7 @@ from clinic.roles import Role
 from clinic.scheduling.models import Series
 from tests.helpers import submit
 from tests.scheduling.support import (
-    NEEDS_CLEARANCE,
-    NOT_ELIGIBLE,
+    REFUSAL_REASONS,
     TZ,
     add_client,
     appointments_of,
@@ -30,6 +29,7 @@ from tests.scheduling.support import (
     deferred_answers,
     dialect,
     forms_of,
+    ineligible_client,
     next_weekday,
     overlaps,
     plain,
@@ -336,22 +336,13 @@ class TestConfirm:
 
 # --- eligibility on the series path -----------------------------------------
 
-REFUSALS = {
-    "not-eligible": ({"yes": NOT_ELIGIBLE}, "Not eligible: "),
-    "needs-clearance": ({"yes": NEEDS_CLEARANCE}, "Needs clearance: "),
-    "no-intake": ({"intake": False}, "No intake: "),
-    "intake-expired": ({"signed_at": "400 days ago"}, "Intake expired: "),
-}
 
-
-@pytest.mark.parametrize("case", sorted(REFUSALS))
+@pytest.mark.parametrize("case", sorted(REFUSAL_REASONS))
 def test_ineligible_client_gets_no_series(
     app, client, front_desk, clinic, first_day, case
 ):
-    arrange, reason = REFUSALS[case]
-    if "signed_at" in arrange:
-        arrange = {"signed_at": datetime.now(UTC) - timedelta(days=400)}
-    client_id = add_client(app, "Ivy Ineligible", **arrange)
+    reason = REFUSAL_REASONS[case]
+    client_id = ineligible_client(app, case)
 
     proposal_page = plan(client, client_id, clinic, first_day)
     assert proposal_page.status_code == 200
