@@ -32,7 +32,7 @@ from clinic.visits.models import (
     Waveform,
     ZoneNote,
 )
-from clinic.zones import ZONES, partner
+from clinic.zones import ZONES, format_zones, partner
 
 
 class VisitError(ValueError):
@@ -167,7 +167,7 @@ def save_visit(
         note.override_reason = item.override_reason
         if maximum is not None and item.current_ua > maximum:
             warnings.append(
-                f"{item.zone.replace('_', ' ')}: {item.current_ua:g} µA is above "
+                f"{format_zones([item.zone])}: {item.current_ua:g} µA is above "
                 f"{visit.device.name}'s configured maximum of {maximum} µA."
             )
     db.session.flush()
