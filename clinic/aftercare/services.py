@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from clinic import audit
 from clinic.aftercare import pdf
@@ -43,6 +45,31 @@ def current_template(service_id: int) -> AftercareTemplate | None:
         .order_by(AftercareTemplate.version.desc())
         .limit(1)
     )
+
+
+def current_templates(service_ids: list[int]) -> dict[int, AftercareTemplate]:
+    """``current_template`` of several services, with their items, in 2 queries."""
+    if not service_ids:
+        return {}
+    latest = (
+        select(
+            AftercareTemplate.service_id,
+            func.max(AftercareTemplate.version).label("version"),
+        )
+        .where(AftercareTemplate.service_id.in_(service_ids))
+        .group_by(AftercareTemplate.service_id)
+        .subquery()
+    )
+    found = db.session.scalars(
+        select(AftercareTemplate)
+        .join(
+            latest,
+            (AftercareTemplate.service_id == latest.c.service_id)
+            & (AftercareTemplate.version == latest.c.version),
+        )
+        .options(selectinload(AftercareTemplate.items))
+    )
+    return {template.service_id: template for template in found}
 
 
 def clinic_info() -> pdf.ClinicInfo:
@@ -123,23 +150,29 @@ def compose_sheet(visit: Visit, template: AftercareTemplate) -> pdf.Sheet:
     )
 
 
-def sheet_to_json(sheet: pdf.Sheet) -> str:
-    return json.dumps(asdict(sheet), ensure_ascii=False, sort_keys=True)
+def sheet_to_json(sheet: pdf.Sheet, clinic: pdf.ClinicInfo) -> str:
+    """The sheet and the clinic's header as printed: a reprint needs both, or
+    a later change of address or phone would change the reprint (and its hash)."""
+    content = {**asdict(sheet), "clinic": asdict(clinic)}
+    return json.dumps(content, ensure_ascii=False, sort_keys=True)
 
 
-def sheet_from_json(text: str) -> pdf.Sheet:
+def sheet_from_json(text: str) -> tuple[pdf.Sheet, pdf.ClinicInfo]:
     data = json.loads(text)
+    clinic = data.pop("clinic", None)
     data["instructions"] = tuple(pdf.Instruction(**i) for i in data["instructions"])
     data["next_sessions"] = tuple(pdf.NextSession(**n) for n in data["next_sessions"])
     for key in ("treated_zones", "untreated_zones"):
         data[key] = tuple(data[key])
-    return pdf.Sheet(**data)
+    return pdf.Sheet(**data), pdf.ClinicInfo(**clinic) if clinic else clinic_info()
 
 
-def _build(sheets: list[pdf.Sheet], page_size: str, subject: str) -> bytes:
+def _build(
+    sheets: list[pdf.Sheet], page_size: str, subject: str, clinic: pdf.ClinicInfo
+) -> bytes:
     return pdf.build_pdf(
         sheets,
-        clinic=clinic_info(),
+        clinic=clinic,
         page_size=page_size,
         title="Aftercare",
         subject=subject,
@@ -171,7 +204,8 @@ def print_visit(visit: Visit, *, by_user_id: int) -> tuple[AftercarePrint, bytes
     template = _template_for(visit)
     sheet = compose_sheet(visit, template)
     page_size = current_app.config["AFTERCARE_PAGE_SIZE"]
-    data = _build([sheet], page_size, f"Aftercare for {sheet.client_name}")
+    clinic = clinic_info()
+    data = _build([sheet], page_size, f"Aftercare for {sheet.client_name}", clinic)
     record = AftercarePrint(
         visit_id=visit.id,
         client_id=visit.client_id,
@@ -179,7 +213,7 @@ def print_visit(visit: Visit, *, by_user_id: int) -> tuple[AftercarePrint, bytes
         printed_at=utcnow(),
         printed_by_id=by_user_id,
         page_size=page_size,
-        content_json=sheet_to_json(sheet),
+        content_json=sheet_to_json(sheet, clinic),
         sha256=pdf.sha256_hex(data),
         draft=sheet.draft,
     )
@@ -191,8 +225,9 @@ def print_visit(visit: Visit, *, by_user_id: int) -> tuple[AftercarePrint, bytes
 
 def reprint(record: AftercarePrint) -> bytes:
     """The PDF of an earlier print, rebuilt from what it said (audited)."""
-    sheet = sheet_from_json(record.content_json)
-    data = _build([sheet], record.page_size, f"Aftercare for {sheet.client_name}")
+    sheet, clinic = sheet_from_json(record.content_json)
+    subject = f"Aftercare for {sheet.client_name}"
+    data = _build([sheet], record.page_size, subject, clinic)
     _audit_print(record, "aftercare.reprinted")
     return data
 
@@ -209,6 +244,12 @@ def visits_completed_on(day: date) -> list[Visit]:
                 Appointment.starts_at < end,
                 Appointment.status == AppointmentStatus.COMPLETED,
             )
+            # The day page and the day's sheets show all of these per visit.
+            .options(
+                contains_eager(Visit.appointment).joinedload(Appointment.series),
+                joinedload(Visit.client),
+                joinedload(Visit.esthetician),
+            )
             .order_by(Appointment.starts_at, Appointment.id)
         )
     )
@@ -222,7 +263,8 @@ def print_day(day: date, *, by_user_id: int) -> tuple[AftercareBatch, bytes]:
     pairs = [(visit, _template_for(visit)) for visit in visits]
     sheets = [compose_sheet(visit, template) for visit, template in pairs]
     page_size = current_app.config["AFTERCARE_PAGE_SIZE"]
-    data = _build(sheets, page_size, f"Aftercare sheets of {day.isoformat()}")
+    clinic = clinic_info()
+    data = _build(sheets, page_size, f"Aftercare sheets of {day.isoformat()}", clinic)
     digest = pdf.sha256_hex(data)
     batch = AftercareBatch(
         day=day, printed_at=utcnow(), printed_by_id=by_user_id, sha256=digest
@@ -240,7 +282,7 @@ def print_day(day: date, *, by_user_id: int) -> tuple[AftercareBatch, bytes]:
             printed_at=batch.printed_at,
             printed_by_id=by_user_id,
             page_size=page_size,
-            content_json=sheet_to_json(sheet),
+            content_json=sheet_to_json(sheet, clinic),
             sha256=digest,
             draft=sheet.draft,
         )
@@ -251,11 +293,14 @@ def print_day(day: date, *, by_user_id: int) -> tuple[AftercareBatch, bytes]:
 
 
 def reprint_batch(batch: AftercareBatch) -> bytes:
-    sheets = [sheet_from_json(record.content_json) for record in batch.prints]
+    contents = [sheet_from_json(record.content_json) for record in batch.prints]
+    sheets = [sheet for sheet, _clinic in contents]
+    clinic = contents[0][1] if contents else clinic_info()
     page_size = batch.prints[0].page_size if batch.prints else "A4"
     for record in batch.prints:
         _audit_print(record, "aftercare.reprinted")
-    return _build(sheets, page_size, f"Aftercare sheets of {batch.day.isoformat()}")
+    subject = f"Aftercare sheets of {batch.day.isoformat()}"
+    return _build(sheets, page_size, subject, clinic)
 
 
 def prints_of_visit(visit_id: int) -> list[AftercarePrint]:
@@ -305,7 +350,13 @@ def new_template_version(
         for n, (text, hours) in enumerate(items)
     ]
     db.session.add(template)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two admins saving at once: one wins
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AftercareError(
+            "Someone saved this template at the same moment; reload and try again."
+        ) from exc
     audit.record(
         "aftercare_template.new_version",
         entity_type="aftercare_template",

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.aftercare import services
 from clinic.aftercare.forms import (
@@ -48,7 +49,6 @@ def print_visit(visit_id: int):
         _record, data = services.print_visit(visit, by_user_id=current_user.id)
     except services.AftercareError as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
         return render_template("aftercare/problem.html", message=str(exc)), 409
     db.session.commit()
     return _pdf(data, services.filename(_visit_day(visit), visit.client.initials))
@@ -80,6 +80,9 @@ def _day_page(chosen: date, form: DayForm, status: int = 200, message: str = "")
     batches = db.session.scalars(
         select(AftercareBatch)
         .where(AftercareBatch.day == chosen)
+        .options(
+            joinedload(AftercareBatch.printed_by), selectinload(AftercareBatch.prints)
+        )
         .order_by(AftercareBatch.printed_at.desc())
     ).all()
     return render_template(
@@ -118,9 +121,10 @@ def reprint_batch(batch_id: int):
 
 def templates():
     services_list = db.session.scalars(select(Service).order_by(Service.name)).all()
+    current = services.current_templates([s.id for s in services_list])
     return render_template(
         "aftercare/templates.html",
-        rows=[(s, services.current_template(s.id)) for s in services_list],
+        rows=[(s, current.get(s.id)) for s in services_list],
     )
 
 
@@ -143,14 +147,24 @@ def template_edit(service_id: int):
     else:
         form = TemplateForm()
     if form.validate_on_submit():
-        template = services.new_template_version(
-            service,
-            title=form.title.data,
-            general_notes=form.general_notes.data or "",
-            contact_if=form.contact_if.data or "",
-            items=form.instructions(),
-            by_user_id=current_user.id,
-        )
+        try:
+            template = services.new_template_version(
+                service,
+                title=form.title.data,
+                general_notes=form.general_notes.data or "",
+                contact_if=form.contact_if.data or "",
+                items=form.instructions(),
+                by_user_id=current_user.id,
+            )
+        except services.AftercareError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return render_template(
+                "aftercare/template_form.html",
+                form=form,
+                service=service,
+                current=current,
+            ), 409
         db.session.commit()
         flash(f"Saved as version {template.version}.", "success")
         return redirect(url_for("aftercare.templates"))

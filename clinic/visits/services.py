@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.auth.models import User
@@ -283,6 +284,7 @@ def client_visits(client_id: int) -> list[Visit]:
         db.session.scalars(
             select(Visit)
             .where(Visit.client_id == client_id)
+            .options(joinedload(Visit.esthetician))
             .order_by(Visit.started_at.desc())
         )
     )
@@ -290,16 +292,27 @@ def client_visits(client_id: int) -> list[Visit]:
 
 def series_trends(series: Series) -> dict[str, list[TrendPoint]]:
     """Per zone, the signed current and frequency by session of the series."""
+    return series_trends_of([series.id]).get(series.id, {})
+
+
+def series_trends_of(
+    series_ids: list[int],
+) -> dict[int, dict[str, list[TrendPoint]]]:
+    """``series_trends`` of several series in one query (a client's profile)."""
+    if not series_ids:
+        return {}
     rows = db.session.execute(
-        select(Appointment.session_number, ZoneNote, Visit)
+        select(Appointment.series_id, Appointment.session_number, ZoneNote, Visit)
         .join(Visit, Visit.appointment_id == Appointment.id)
         .join(ZoneNote, ZoneNote.visit_id == Visit.id)
-        .where(Appointment.series_id == series.id, Visit.status == VisitStatus.SIGNED)
-        .order_by(Appointment.session_number)
+        .where(
+            Appointment.series_id.in_(series_ids), Visit.status == VisitStatus.SIGNED
+        )
+        .order_by(Appointment.series_id, Appointment.session_number)
     ).all()
-    trends: dict[str, list[TrendPoint]] = {}
-    for session, note, visit in rows:
-        trends.setdefault(note.zone, []).append(
+    trends: dict[int, dict[str, list[TrendPoint]]] = {}
+    for series_id, session, note, visit in rows:
+        trends.setdefault(series_id, {}).setdefault(note.zone, []).append(
             TrendPoint(
                 session=session,
                 current_ua=note.current_ua,

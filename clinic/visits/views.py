@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from clinic.aftercare.services import prints_of_visit
 from clinic.catalogue.models import Device
 from clinic.clock import clinic_today
 from clinic.extensions import db
@@ -169,6 +170,7 @@ def _visit_page(visit: Visit, form=None, status: int = 200, warnings=()):
         return render_template(
             "visits/signed.html",
             visit=visit,
+            prints=prints_of_visit(visit.id),
             face_map=render_face_map(
                 _states(visit), link=None, title="Zones treated", id_prefix="summary"
             ),
@@ -183,6 +185,7 @@ def _visit_page(visit: Visit, form=None, status: int = 200, warnings=()):
     return render_template(
         "visits/edit.html",
         visit=visit,
+        prints=prints_of_visit(visit.id),
         form=form,
         zones=zone_fields(form),
         excluded=set(visit.excluded_zone_codes),
