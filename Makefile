@@ -6,9 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+E2E_CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := clinic
 
-.PHONY: run test test-postgres lint format install install-dev clean
+.PHONY: run test test-postgres e2e lint format install install-dev clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +29,25 @@ run: install
 	$(BIN)/flask db upgrade
 	SESSION_COOKIE_SECURE=false $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: the whole suite on SQLite
+## test: the whole suite on SQLite (the browser journeys are `make e2e`)
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
 
 ## test-postgres: the same suite on a throwaway PostgreSQL database
 test-postgres: install-dev
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
+
+## e2e: browser journeys in Chromium against gunicorn, fresh SQLite + demo data
+# Debian's chromium (apt-get, as root or through sudo) when it is missing;
+# Playwright drives it, since `playwright install` cannot download browsers.
+e2e: install-dev
+	@if [ ! -x "$(E2E_CHROMIUM)" ]; then \
+	  echo "$(E2E_CHROMIUM) missing: installing Debian's chromium"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium; \
+	fi
+	CLINIC_E2E=1 E2E_CHROMIUM=$(E2E_CHROMIUM) $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
