@@ -49,6 +49,14 @@ e2e: install-dev
 	fi
 	CLINIC_E2E=1 E2E_CHROMIUM=$(E2E_CHROMIUM) $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
+## bench: measure the app under gunicorn on large data sets (README, Performance);
+## PostgreSQL when TEST_DATABASE_URL is set in the environment, else SQLite
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y wrk >/dev/null 2>&1; } \
+		|| echo "wrk is not installed (apt-get install wrk): using the Python load client"
+	$(BIN)/python bench/run.py
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

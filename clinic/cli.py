@@ -111,5 +111,8 @@ def seed_demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from clinic import bench
+
     for command in (create_user_command, verify_audit_command, seed_demo_command):
         app.cli.add_command(command)
+    bench.init_app(app)

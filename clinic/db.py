@@ -116,10 +116,20 @@ def postgresql_only(index):
     return index.ddl_if(dialect="postgresql")
 
 
-def include_object_for(dialect_name: str):
-    """Alembic ``include_object``: skip PostgreSQL-only indexes elsewhere."""
+# SQLite's trigram index of client search (an FTS5 table and its shadow
+# tables, made by a migration): not models, so autogenerate must not drop them.
+SEARCH_INDEX_TABLE = "client_search"
 
-    def include_object(obj, _name, type_, _reflected, _compare_to) -> bool:
+
+def include_object_for(dialect_name: str):
+    """Alembic ``include_object``: skip PostgreSQL-only indexes elsewhere, and
+    the SQLite search index tables."""
+
+    def include_object(obj, name, type_, _reflected, _compare_to) -> bool:
+        if type_ == "table" and (
+            name == SEARCH_INDEX_TABLE or name.startswith(SEARCH_INDEX_TABLE + "_")
+        ):
+            return False
         return not (
             type_ == "index"
             and obj.info.get("postgresql_only")

@@ -29,7 +29,7 @@ from clinic.catalogue.models import Service
 from clinic.clock import clinic_tz, utcnow
 from clinic.extensions import db
 from clinic.scheduling import queries
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling.models import Appointment, AppointmentStatus, Series
 from clinic.visits.models import Visit
 from clinic.zones import ZONES, format_zones
 
@@ -42,8 +42,27 @@ def current_template(service_id: int) -> AftercareTemplate | None:
     return db.session.scalar(
         select(AftercareTemplate)
         .where(AftercareTemplate.service_id == service_id)
+        .options(selectinload(AftercareTemplate.items))
         .order_by(AftercareTemplate.version.desc())
         .limit(1)
+    )
+
+
+def visit_for_sheet(visit_id: int) -> Visit | None:
+    """The visit with everything its sheet shows, loaded up front (not one lazy
+    load at a time: printing should cost little more than building the PDF)."""
+    return db.session.scalar(
+        select(Visit)
+        .where(Visit.id == visit_id)
+        .options(
+            joinedload(Visit.appointment).options(
+                joinedload(Appointment.service),
+                joinedload(Appointment.series).selectinload(Series.appointments),
+            ),
+            joinedload(Visit.client),
+            joinedload(Visit.esthetician),
+            selectinload(Visit.zone_notes),
+        )
     )
 
 

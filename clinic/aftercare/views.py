@@ -44,14 +44,18 @@ def _visit_day(visit: Visit) -> date:
 
 def print_visit(visit_id: int):
     """Print (and record) the sheet of one visit; a draft visit prints as DRAFT."""
-    visit = _get_or_404(Visit, visit_id)
+    visit = services.visit_for_sheet(visit_id)
+    if visit is None:
+        abort(404)
     try:
         _record, data = services.print_visit(visit, by_user_id=current_user.id)
     except services.AftercareError as exc:
         db.session.rollback()
         return render_template("aftercare/problem.html", message=str(exc)), 409
+    # Named before the commit, which would expire (and reload) the visit.
+    name = services.filename(_visit_day(visit), visit.client.initials)
     db.session.commit()
-    return _pdf(data, services.filename(_visit_day(visit), visit.client.initials))
+    return _pdf(data, name)
 
 
 def reprint(print_id: int):

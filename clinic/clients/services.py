@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import column, func, literal_column, or_, select, table
 
 from clinic import audit
 from clinic.clients.models import Client
+from clinic.db import SEARCH_INDEX_TABLE
 from clinic.extensions import db
 from clinic.text import digits, fold
 
@@ -143,17 +144,57 @@ def _search_token(token: str) -> str:
     return fold(token)
 
 
+# The triggers that keep SQLite's trigram index (migration 0b49fe555a0e) in
+# step with ``client.search_text``; without all of them it may be stale.
+_SEARCH_TRIGGERS = (
+    "client_search_insert",
+    "client_search_update",
+    "client_search_delete",
+)
+
+
+def _sqlite_search_index() -> bool:
+    """Is SQLite's trigram index of ``search_text`` there and maintained?"""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    schema = table("sqlite_master", column("type"), column("name"))
+    found = db.session.scalar(
+        select(func.count())
+        .select_from(schema)
+        .where(
+            or_(
+                (schema.c.type == "table") & (schema.c.name == SEARCH_INDEX_TABLE),
+                (schema.c.type == "trigger") & schema.c.name.in_(_SEARCH_TRIGGERS),
+            )
+        )
+    )
+    return found == 1 + len(_SEARCH_TRIGGERS)
+
+
 def search_clients(
     query: str, *, include_archived: bool = False, limit: int = SEARCH_LIMIT
 ) -> list[Client]:
     """Clients matching every word of ``query`` in name, email or phone."""
-    tokens = [t for t in (_search_token(word) for word in query.split()) if t]
+    tokens = [t for t in (_search_token(word) for word in query.split()) if t][:6]
     if not tokens:
         return []
     stmt = select(Client)
-    for token in tokens[:6]:
+    for token in tokens:
         stmt = stmt.where(
             Client.search_text.like(f"%{_escape_like(token)}%", escape="\\")
+        )
+    # A trigram index finds words of 3 letters or more without reading every
+    # client: PostgreSQL uses its own for the LIKE above; SQLite's is a
+    # separate FTS5 table, asked first to narrow the rows the LIKE checks.
+    long_tokens = [token for token in tokens if len(token) >= 3]
+    if long_tokens and _sqlite_search_index():
+        phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_tokens)
+        stmt = stmt.where(
+            Client.id.in_(
+                select(literal_column("rowid"))
+                .select_from(table(SEARCH_INDEX_TABLE))
+                .where(literal_column(SEARCH_INDEX_TABLE).op("MATCH")(phrases))
+            )
         )
     if not include_archived:
         stmt = stmt.where(Client.archived_at.is_(None))

@@ -96,8 +96,12 @@ def _series_overview(client_id: int) -> list[dict]:
     """Each series with its progress, and the zone trends for clinical staff."""
     clinical = current_user.role in CLINICAL
     overview = []
-    for series in scheduling.client_series(client_id):
-        trends = visit_services.series_trends(series) if clinical else {}
+    all_series = scheduling.client_series(client_id)
+    all_trends = (
+        visit_services.series_trends_of([s.id for s in all_series]) if clinical else {}
+    )
+    for series in all_series:
+        trends = all_trends.get(series.id, {})
         overview.append(
             {
                 "series": series,

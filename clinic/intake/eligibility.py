@@ -14,6 +14,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic.clock import clinic_today
 from clinic.extensions import db
@@ -129,6 +130,7 @@ def latest_intake(client_id: int) -> Intake | None:
     return db.session.scalar(
         select(Intake)
         .where(Intake.client_id == client_id)
+        .options(joinedload(Intake.clearance))  # ``evaluate`` reads it
         .order_by(Intake.submitted_at.desc(), Intake.id.desc())
         .limit(1)
     )

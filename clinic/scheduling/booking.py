@@ -22,7 +22,7 @@ from clinic.catalogue.models import Device, Room, Service
 from clinic.clients.models import Client
 from clinic.clock import clinic_tz, utcnow
 from clinic.extensions import db
-from clinic.intake.eligibility import Status, client_eligibility, format_day
+from clinic.intake.eligibility import Status, evaluate, format_day, latest_intake
 from clinic.roles import Role
 from clinic.scheduling import availability
 from clinic.scheduling.models import (
@@ -64,11 +64,32 @@ class Placement:
     device_id: int | None = None  # None: the first free device (if needed)
 
 
+def _once_per_transaction(key, load):
+    """``load()`` at most once per database transaction.
+
+    A series checks each of its sessions twice (all conflicts first, then
+    while booking); what those checks read besides the slot itself (the
+    esthetician, their weekly hours, the client's latest intake, the booking
+    lock) cannot change under a transaction that is booking, so it is read
+    once instead of once per check.
+    """
+    transaction = db.session().get_transaction()
+    memo = db.session.info.get("booking_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = db.session.info["booking_memo"] = (transaction, {})
+    if key not in memo[1]:
+        memo[1][key] = load()
+    return memo[1][key]
+
+
 def eligibility_problem(client: Client, service: Service, day: date) -> str | None:
     """Why ``client`` may not have ``service`` on ``day``, or None."""
     if not service.needs_screening:
         return None
-    eligibility = client_eligibility(client.id, day)
+    intake = _once_per_transaction(
+        ("intake", client.id), lambda: latest_intake(client.id)
+    )
+    eligibility = evaluate(intake, day, current_app.config["INTAKE_VALID_MONTHS"])
     if eligibility.may_treat:
         return None
     if eligibility.status is Status.DEFERRED:
@@ -81,7 +102,8 @@ def eligibility_problem(client: Client, service: Service, day: date) -> str | No
     return f"{eligibility.label}: {eligibility.explanation}"
 
 
-def _overlapping(kind: ResourceKind, resource_id: int, start, end, exclude=None):
+def _overlapping_query(kind: ResourceKind, resource_id, start, end, exclude=None):
+    """Active allocations of the resource overlapping ``[start, end)``."""
     stmt = select(Allocation.id).where(
         Allocation.resource_kind == kind,
         Allocation.resource_id == resource_id,
@@ -91,32 +113,47 @@ def _overlapping(kind: ResourceKind, resource_id: int, start, end, exclude=None)
     )
     if exclude is not None:
         stmt = stmt.where(Allocation.appointment_id != exclude)
+    return stmt
+
+
+def _blocked_query(kind: BlockKind, column, resource_id, start, end):
+    """Blocks of the resource overlapping ``[start, end)``."""
+    return select(Block).where(
+        Block.kind == kind,
+        column == resource_id,
+        Block.cancelled_at.is_(None),
+        Block.starts_at < end,
+        Block.ends_at > start,
+    )
+
+
+def _overlapping(kind: ResourceKind, resource_id: int, start, end, exclude=None):
+    stmt = _overlapping_query(kind, resource_id, start, end, exclude)
     return db.session.scalar(stmt.limit(1)) is not None
 
 
 def _blocked(kind: BlockKind, column, resource_id: int, start, end) -> Block | None:
     return db.session.scalar(
-        select(Block)
-        .where(
-            Block.kind == kind,
-            column == resource_id,
-            Block.cancelled_at.is_(None),
-            Block.starts_at < end,
-            Block.ends_at > start,
-        )
-        .limit(1)
+        _blocked_query(kind, column, resource_id, start, end).limit(1)
     )
 
 
-def _within_hours(esthetician_id: int, start: datetime, end: datetime) -> bool:
-    tz = clinic_tz()
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+def _weekly_hours(esthetician_id: int) -> dict[int, list]:
     rows = db.session.scalars(
         select(WorkingHours).where(WorkingHours.user_id == esthetician_id)
     ).all()
     weekly: dict[int, list] = {}
     for row in rows:
         weekly.setdefault(row.weekday, []).append((row.start_time, row.end_time))
+    return weekly
+
+
+def _within_hours(esthetician_id: int, start: datetime, end: datetime) -> bool:
+    tz = clinic_tz()
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    weekly = _once_per_transaction(
+        ("hours", esthetician_id), lambda: _weekly_hours(esthetician_id)
+    )
     windows = availability.expand_hours(weekly, first, last, tz)
     return any(w.start <= start and end <= w.end for w in windows)
 
@@ -140,15 +177,19 @@ def _pick(
                 f"{resource.name} is already booked at that time.", kind.value
             )
         return resource
-    candidates = db.session.scalars(
-        select(model).where(model.active.is_(True)).order_by(model.name)
+    # The first active one by name that is neither blocked nor booked: one
+    # query, however many rooms or devices are taken at that time.
+    booked = _overlapping_query(kind, model.id, start, end, exclude)
+    blocked = _blocked_query(block_kind, block_column, model.id, start, end)
+    resource = db.session.scalar(
+        select(model)
+        .where(model.active.is_(True), ~booked.exists(), ~blocked.exists())
+        .order_by(model.name)
+        .limit(1)
     )
-    for resource in candidates:
-        if _blocked(block_kind, block_column, resource.id, start, end) is None and not (
-            _overlapping(kind, resource.id, start, end, exclude)
-        ):
-            return resource
-    raise SlotTaken(f"No {kind.value} is free at that time.", "start")
+    if resource is None:
+        raise SlotTaken(f"No {kind.value} is free at that time.", "start")
+    return resource
 
 
 def check_placement(
@@ -176,7 +217,10 @@ def check_placement(
     problem = eligibility_problem(client, service, start.astimezone(clinic_tz()).date())
     if problem:
         raise BookingError(problem, "start")
-    esthetician = db.session.get(User, placement.esthetician_id)
+    esthetician = _once_per_transaction(
+        ("user", placement.esthetician_id),
+        lambda: db.session.get(User, placement.esthetician_id),
+    )
     if (
         esthetician is None
         or not esthetician.active
@@ -187,11 +231,24 @@ def check_placement(
         raise BookingError(
             f"{esthetician.name} is not working for all of that time.", "start"
         )
-    if _blocked(BlockKind.TIME_OFF, Block.user_id, esthetician.id, start, held_until):
+    # Time off and other bookings of the esthetician, asked in one query.
+    off, booked = db.session.execute(
+        select(
+            _blocked_query(
+                BlockKind.TIME_OFF, Block.user_id, esthetician.id, start, held_until
+            ).exists(),
+            _overlapping_query(
+                ResourceKind.ESTHETICIAN,
+                esthetician.id,
+                start,
+                held_until,
+                exclude_appointment,
+            ).exists(),
+        )
+    ).one()
+    if off:
         raise BookingError(f"{esthetician.name} is off at that time.", "start")
-    if _overlapping(
-        ResourceKind.ESTHETICIAN, esthetician.id, start, held_until, exclude_appointment
-    ):
+    if booked:
         raise SlotTaken(f"{esthetician.name} is already booked at that time.", "start")
     room = _pick(
         Room,
@@ -257,8 +314,12 @@ def serialise_bookings() -> None:
     the guarantee. A clinic books a few times a minute, so the queue is short.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_BOOKING_LOCK}
+        # Held to the end of the transaction: taken once per transaction.
+        _once_per_transaction(
+            "booking_lock",
+            lambda: db.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_BOOKING_LOCK}
+            ),
         )
 
 

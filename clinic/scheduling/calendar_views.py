@@ -140,10 +140,28 @@ def _feed_for(user: User) -> CalendarFeed:
     return feed
 
 
+def _feeds_by_user(users: list[User]) -> dict[int, CalendarFeed]:
+    return {
+        feed.user_id: feed
+        for feed in db.session.scalars(
+            select(CalendarFeed).where(CalendarFeed.user_id.in_([u.id for u in users]))
+        )
+    }
+
+
 def feeds():
     """The owner's list of feed addresses, one per esthetician."""
-    rows = [(user, _feed_for(user)) for user in queries.active_estheticians()]
-    db.session.commit()
+    estheticians = queries.active_estheticians()
+    found = _feeds_by_user(estheticians)
+    missing = [user for user in estheticians if user.id not in found]
+    if missing:
+        for user in missing:
+            db.session.add(CalendarFeed(user=user, token=CalendarFeed.new_token()))
+        db.session.commit()
+        # The commit expired every row: load them again in two queries.
+        estheticians = queries.active_estheticians()
+        found = _feeds_by_user(estheticians)
+    rows = [(user, found[user.id]) for user in estheticians]
     return render_template("scheduling/feeds.html", rows=rows, action_form=ActionForm())
 
 

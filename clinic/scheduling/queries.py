@@ -8,11 +8,13 @@ bookings: no query per session or per slot.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.orm import joinedload
 
 from clinic.auth.models import User
 from clinic.catalogue.models import Device, Room, Service
@@ -28,7 +30,6 @@ from clinic.scheduling.models import (
     Block,
     BlockKind,
     ResourceKind,
-    Series,
     WorkingHours,
 )
 
@@ -65,25 +66,61 @@ def _weekly_hours(user_ids: list[int]) -> dict[int, dict[int, list[tuple]]]:
     return hours
 
 
-def _busy(
-    start: datetime, end: datetime
-) -> dict[tuple[ResourceKind, int], list[Interval]]:
-    """Active allocations and blocks per resource, in two queries."""
-    busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
-    rows = db.session.execute(
+def _allocation_runs(start: datetime, end: datetime) -> list[list]:
+    """Active allocations in the window, back-to-back ones merged per resource.
+
+    A busy month is tens of thousands of allocations but a few runs per
+    resource and day; converting and checking every row was most of the cost
+    of a month of availability. The times are compared as stored (fixed-width
+    ISO text on SQLite, timestamptz on PostgreSQL: both sort like the
+    instants they hold) and only the ends of each run are converted.
+    Returns ``[kind value, resource id, raw start, raw end]`` lists.
+    """
+    # Core, not the ORM: plain rows, no per-row ORM bookkeeping.
+    rows = db.session.connection().execute(
         select(
-            Allocation.resource_kind,
+            type_coerce(Allocation.resource_kind, String),
             Allocation.resource_id,
-            Allocation.starts_at,
-            Allocation.ends_at,
+            type_coerce(Allocation.starts_at, String),
+            type_coerce(Allocation.ends_at, String),
         ).where(
             Allocation.active.is_(True),
             Allocation.starts_at < end,
             Allocation.ends_at > start,
         )
     )
+    # Sorted here: ordered in SQL, SQLite would rather walk a whole index.
+    rows = sorted(map(tuple, rows.all()))
+    runs: list[list] = []
+    last = None
     for kind, resource_id, starts_at, ends_at in rows:
-        busy[(kind, resource_id)].append(Interval(starts_at, ends_at))
+        if (
+            last is not None
+            and last[1] == resource_id
+            and last[0] == kind
+            and starts_at <= last[3]
+        ):
+            if ends_at > last[3]:
+                last[3] = ends_at
+        else:
+            last = [kind, resource_id, starts_at, ends_at]
+            runs.append(last)
+    return runs
+
+
+def _busy(
+    start: datetime, end: datetime
+) -> dict[tuple[ResourceKind, int], list[Interval]]:
+    """Active allocations (merged into runs) and blocks per resource: 2 queries."""
+    busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
+    dialect = db.session.get_bind().dialect
+    column_type = Allocation.__table__.c.starts_at.type.dialect_impl(dialect)
+    to_utc = column_type.result_processor(dialect, None)
+    kinds_by_value = {kind.value: kind for kind in ResourceKind}
+    for kind, resource_id, starts_at, ends_at in _allocation_runs(start, end):
+        if to_utc is not None:
+            starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
+        busy[(kinds_by_value[kind], resource_id)].append(Interval(starts_at, ends_at))
     blocks = db.session.execute(
         select(
             Block.kind,
@@ -109,6 +146,150 @@ def _busy(
     return busy
 
 
+class SlotFinder:
+    """The calendars of a window, loaded once; free slots of any part on demand.
+
+    ``slots()`` gives the whole window (what ``find_slots`` returns) and
+    ``by_day()`` a mapping that computes a day's slots when it is first read:
+    the series planner looks at a dozen days of a three-month window, so it
+    should not pay for the other eighty. A day's slots are the same either way
+    (one running into the next day still sees that day's bookings).
+    """
+
+    def __init__(
+        self,
+        service: Service,
+        first_day: date,
+        last_day: date,
+        *,
+        esthetician_ids: list[int] | None = None,
+        now: datetime | None = None,
+    ):
+        self.tz = clinic_tz()
+        self.first_day, self.last_day = first_day, last_day
+        self.now = now or utcnow()
+        self.grid_minutes = current_app.config["SCHEDULE_GRID_MINUTES"]
+        self.length = timedelta(
+            minutes=service.duration_minutes + service.buffer_minutes
+        )
+        start, end = day_bounds(first_day, last_day)
+        estheticians = active_estheticians(esthetician_ids)
+        hours = _weekly_hours([e.id for e in estheticians])
+        busy = _busy(start, end)
+        whole_range = (Interval(start, end),)
+
+        def calendar(kind: ResourceKind, resource_id: int, available):
+            return ResourceCalendar(
+                id=resource_id,
+                available=tuple(available),
+                busy=tuple(busy.get((kind, resource_id), ())),
+            )
+
+        self.estheticians = [
+            calendar(
+                ResourceKind.ESTHETICIAN,
+                e.id,
+                _working_windows(
+                    _frozen(hours.get(e.id, {})), first_day, last_day, self.tz
+                ),
+            )
+            for e in estheticians
+        ]
+        self.rooms = [
+            calendar(ResourceKind.ROOM, room_id, whole_range)
+            for room_id in db.session.scalars(
+                select(Room.id).where(Room.active.is_(True)).order_by(Room.name)
+            )
+        ]
+        self.devices = None
+        if service.needs_device:
+            self.devices = [
+                calendar(ResourceKind.DEVICE, device_id, whole_range)
+                for device_id in db.session.scalars(
+                    select(Device.id)
+                    .where(Device.active.is_(True))
+                    .order_by(Device.name)
+                )
+            ]
+
+    def slots(
+        self, first_day: date | None = None, last_day: date | None = None
+    ) -> list[Slot]:
+        """Free slots starting on the local days given (default: the window)."""
+        first_day = first_day or self.first_day
+        last_day = last_day or self.last_day
+        starts = availability.grid_starts(
+            first_day, last_day, self.tz, self.grid_minutes, self.now
+        )
+        calendars = [self.estheticians, self.rooms, self.devices]
+        if (first_day, last_day) != (self.first_day, self.last_day):
+            if not starts:
+                return []
+            low, high = starts[0], starts[-1] + self.length
+            calendars = [
+                None
+                if group is None
+                else [_clipped(calendar, low, high) for calendar in group]
+                for group in calendars
+            ]
+        estheticians, rooms, devices = calendars
+        return availability.free_slots(
+            length=self.length,
+            starts=starts,
+            estheticians=estheticians,
+            rooms=rooms,
+            devices=devices,
+        )
+
+    def by_day(self) -> Mapping[date, list[Slot]]:
+        return _SlotsByDay(self)
+
+
+def _frozen(weekly: dict[int, list[tuple]]) -> tuple:
+    return tuple(sorted((day, tuple(sorted(ranges))) for day, ranges in weekly.items()))
+
+
+@lru_cache(maxsize=256)
+def _working_windows(weekly: tuple, first_day: date, last_day: date, tz) -> tuple:
+    """``expand_hours``, remembered: it is pure, and every search for a month
+    expands the same weekly hours over the same days (DST-aware, so not free)."""
+    return tuple(availability.expand_hours(dict(weekly), first_day, last_day, tz))
+
+
+def _clipped(calendar: ResourceCalendar, low: datetime, high: datetime):
+    """Only the windows and busy times that touch ``[low, high)``."""
+
+    def near(intervals):
+        return tuple(i for i in intervals if i.start < high and low < i.end)
+
+    return ResourceCalendar(calendar.id, near(calendar.available), near(calendar.busy))
+
+
+class _SlotsByDay(Mapping):
+    """Local day -> its free slots, computed on first access."""
+
+    def __init__(self, finder: SlotFinder):
+        self.finder = finder
+        self.days = [
+            finder.first_day + timedelta(days=n)
+            for n in range((finder.last_day - finder.first_day).days + 1)
+        ]
+        self.found: dict[date, list[Slot]] = {}
+
+    def __getitem__(self, day: date) -> list[Slot]:
+        if not self.finder.first_day <= day <= self.finder.last_day:
+            raise KeyError(day)
+        if day not in self.found:
+            self.found[day] = self.finder.slots(day, day)
+        return self.found[day]
+
+    def __iter__(self):
+        return iter(self.days)
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+
 def find_slots(
     service: Service,
     first_day: date,
@@ -118,57 +299,9 @@ def find_slots(
     now: datetime | None = None,
 ) -> list[Slot]:
     """Free start times for ``service`` between two local days (inclusive)."""
-    tz = clinic_tz()
-    start, end = day_bounds(first_day, last_day)
-    estheticians = active_estheticians(esthetician_ids)
-    hours = _weekly_hours([e.id for e in estheticians])
-    busy = _busy(start, end)
-    whole_range = (Interval(start, end),)
-
-    def calendar(kind: ResourceKind, resource_id: int, available) -> ResourceCalendar:
-        return ResourceCalendar(
-            id=resource_id,
-            available=tuple(available),
-            busy=tuple(busy.get((kind, resource_id), ())),
-        )
-
-    esthetician_calendars = [
-        calendar(
-            ResourceKind.ESTHETICIAN,
-            e.id,
-            availability.expand_hours(hours.get(e.id, {}), first_day, last_day, tz),
-        )
-        for e in estheticians
-    ]
-    rooms = [
-        calendar(ResourceKind.ROOM, room_id, whole_range)
-        for room_id in db.session.scalars(
-            select(Room.id).where(Room.active.is_(True)).order_by(Room.name)
-        )
-    ]
-    devices = None
-    if service.needs_device:
-        devices = [
-            calendar(ResourceKind.DEVICE, device_id, whole_range)
-            for device_id in db.session.scalars(
-                select(Device.id).where(Device.active.is_(True)).order_by(Device.name)
-            )
-        ]
-    starts = availability.grid_starts(
-        first_day,
-        last_day,
-        tz,
-        current_app.config["SCHEDULE_GRID_MINUTES"],
-        now or utcnow(),
-    )
-    length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
-    return availability.free_slots(
-        length=length,
-        starts=starts,
-        estheticians=esthetician_calendars,
-        rooms=rooms,
-        devices=devices,
-    )
+    return SlotFinder(
+        service, first_day, last_day, esthetician_ids=esthetician_ids, now=now
+    ).slots()
 
 
 def slots_by_day(slots: list[Slot]) -> dict[date, list[Slot]]:
@@ -196,8 +329,10 @@ def appointments_between(
             joinedload(Appointment.room),
             joinedload(Appointment.device),
             joinedload(Appointment.esthetician),
-            joinedload(Appointment.series).joinedload(Series.protocol),
-            selectinload(Appointment.allocations),
+            # The series for "Session 3 of 10". Not the allocations: no page
+            # listing appointments shows them (on a busy day they were three
+            # times as many rows as the appointments, and most of the cost).
+            joinedload(Appointment.series),
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )

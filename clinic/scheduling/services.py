@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic import audit
 from clinic.catalogue.models import Protocol, Service
@@ -325,10 +325,12 @@ def client_upcoming(client_id: int, limit: int = 50) -> list[Appointment]:
 
 
 def client_series(client_id: int) -> list[Series]:
+    """The client's series with their sessions (progress needs them all)."""
     return list(
         db.session.scalars(
             select(Series)
             .where(Series.client_id == client_id)
+            .options(joinedload(Series.protocol), selectinload(Series.appointments))
             .order_by(Series.id.desc())
         )
     )

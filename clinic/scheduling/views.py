@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.catalogue.models import Protocol, Service
 from clinic.clients.services import get_client_or_404
@@ -153,7 +154,8 @@ def _plan(client, protocol: Protocol, form_values: dict, fixed=None):
     first_day = form_values["first_day"]
     eligibility_day = client_eligible_from(client, protocol.service)
     window_days = protocol.sessions * protocol.max_gap_days + 14
-    slots = queries.find_slots(
+    # Slots are computed only for the days the planner looks at.
+    finder = queries.SlotFinder(
         protocol.service,
         max(first_day, eligibility_day or first_day),
         first_day + timedelta(days=window_days),
@@ -172,7 +174,7 @@ def _plan(client, protocol: Protocol, form_values: dict, fixed=None):
         preferred_weekdays=frozenset(form_values["weekdays"]),
         preferred_time=form_values["preferred_time"],
         tz=clinic_tz(),
-        slots_by_day=queries.slots_by_day(slots),
+        slots_by_day=finder.by_day(),
         earliest_day=eligibility_day,
         fixed=fixed,
     )
@@ -215,8 +217,9 @@ def _confirm_form(protocol, values, proposal, formdata=None) -> SeriesConfirmFor
             "sessions": rows,
         },
     )
+    esthetician_choices = _esthetician_choices(any_label=None)
     for row in form.sessions:
-        row.esthetician.choices = _esthetician_choices(any_label=None)
+        row.esthetician.choices = esthetician_choices
     return form
 
 
@@ -271,8 +274,9 @@ def confirm_series(client_id: int):
     """Step 2: book every session, or none and show why (409)."""
     client = get_client_or_404(client_id)
     form = SeriesConfirmForm()
+    esthetician_choices = _esthetician_choices(any_label=None)
     for row in form.sessions:
-        row.esthetician.choices = _esthetician_choices(any_label=None)
+        row.esthetician.choices = esthetician_choices
     if not form.validate_on_submit():
         if not form.protocol.data:
             abort(400)
@@ -332,7 +336,19 @@ def confirm_series(client_id: int):
 
 
 def series(series_id: int):
-    found = _get_or_404(Series, series_id)
+    found = db.session.scalar(
+        select(Series)
+        .where(Series.id == series_id)
+        .options(
+            joinedload(Series.client),
+            joinedload(Series.protocol),
+            selectinload(Series.appointments).options(
+                joinedload(Appointment.esthetician), joinedload(Appointment.room)
+            ),
+        )
+    )
+    if found is None:
+        abort(404)
     return render_template(
         "scheduling/series.html",
         series=found,
