@@ -73,10 +73,13 @@ def _once_per_transaction(key, load):
     lock) cannot change under a transaction that is booking, so it is read
     once instead of once per check.
     """
-    transaction = db.session().get_transaction()
-    memo = db.session.info.get("booking_memo")
-    if memo is None or memo[0] is not transaction:
-        memo = db.session.info["booking_memo"] = (transaction, {})
+    session = db.session()
+    # A savepoint rolled back would also release a lock taken inside it: the
+    # memo belongs to the transaction and the savepoint it was filled in.
+    scope = (session.get_transaction(), session.get_nested_transaction())
+    memo = session.info.get("booking_memo")
+    if memo is None or memo[0] != scope:
+        memo = session.info["booking_memo"] = (scope, {})
     if key not in memo[1]:
         memo[1][key] = load()
     return memo[1][key]
