@@ -1,5 +1,7 @@
 """Catalogue, working hours and blocks: every URL rule, with who may use it."""
 
+from functools import partial, update_wrapper
+
 from flask import Blueprint
 
 from clinic.access import ADMIN, route
@@ -10,79 +12,26 @@ bp = Blueprint("catalogue", __name__, url_prefix="/admin")
 GET_POST = ("GET", "POST")
 POST = ("POST",)
 
-route(bp, "/services", views.service_list, allow=ADMIN)
-route(bp, "/services/new", views.service_new, allow=ADMIN, methods=GET_POST)
-route(bp, "/services/<int:item_id>", views.service_edit, allow=ADMIN, methods=GET_POST)
-route(
-    bp,
-    "/services/<int:item_id>/deactivate",
-    views.service_deactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-route(
-    bp,
-    "/services/<int:item_id>/reactivate",
-    views.service_reactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-
-route(bp, "/protocols", views.protocol_list, allow=ADMIN)
-route(bp, "/protocols/new", views.protocol_new, allow=ADMIN, methods=GET_POST)
-route(
-    bp, "/protocols/<int:item_id>", views.protocol_edit, allow=ADMIN, methods=GET_POST
-)
-route(
-    bp,
-    "/protocols/<int:item_id>/deactivate",
-    views.protocol_deactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-route(
-    bp,
-    "/protocols/<int:item_id>/reactivate",
-    views.protocol_reactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-
-route(bp, "/rooms", views.room_list, allow=ADMIN)
-route(bp, "/rooms/new", views.room_new, allow=ADMIN, methods=GET_POST)
-route(bp, "/rooms/<int:item_id>", views.room_edit, allow=ADMIN, methods=GET_POST)
-route(
-    bp,
-    "/rooms/<int:item_id>/deactivate",
-    views.room_deactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-route(
-    bp,
-    "/rooms/<int:item_id>/reactivate",
-    views.room_reactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-
-route(bp, "/devices", views.device_list, allow=ADMIN)
-route(bp, "/devices/new", views.device_new, allow=ADMIN, methods=GET_POST)
-route(bp, "/devices/<int:item_id>", views.device_edit, allow=ADMIN, methods=GET_POST)
-route(
-    bp,
-    "/devices/<int:item_id>/deactivate",
-    views.device_deactivate,
-    allow=ADMIN,
-    methods=POST,
-)
-route(
-    bp,
-    "/devices/<int:item_id>/reactivate",
-    views.device_reactivate,
-    allow=ADMIN,
-    methods=POST,
-)
+# Services, protocols, rooms and devices share one set of pages each:
+# list, new, edit, deactivate, reactivate (endpoints like "service_list").
+for key in ("service", "protocol", "room", "device"):
+    kind = views.KINDS[key]
+    base = f"/{key}s"
+    for rule, page, action, methods in (
+        (base, views.list_page, "list", ("GET",)),
+        (f"{base}/new", views.new_page, "new", GET_POST),
+        (f"{base}/<int:item_id>", views.edit_page, "edit", GET_POST),
+        (f"{base}/<int:item_id>/deactivate", views.deactivate, "deactivate", POST),
+        (f"{base}/<int:item_id>/reactivate", views.reactivate, "reactivate", POST),
+    ):
+        route(
+            bp,
+            rule,
+            update_wrapper(partial(page, kind), page),
+            allow=ADMIN,
+            methods=methods,
+            endpoint=f"{key}_{action}",
+        )
 
 route(bp, "/hours", views.hours_overview, allow=ADMIN)
 route(

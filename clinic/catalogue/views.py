@@ -173,84 +173,24 @@ def _set_active(kind: Kind, item_id: int, active: bool):
     return redirect(url_for(f"catalogue.{kind.key}_list"))
 
 
-def service_list():
-    return _list(KINDS["service"])
+def list_page(kind):
+    return _list(kind)
 
 
-def service_new():
-    return _new(KINDS["service"])
+def new_page(kind):
+    return _new(kind)
 
 
-def service_edit(item_id: int):
-    return _edit(KINDS["service"], item_id)
+def edit_page(kind, item_id: int):
+    return _edit(kind, item_id)
 
 
-def service_deactivate(item_id: int):
-    return _set_active(KINDS["service"], item_id, False)
+def deactivate(kind, item_id: int):
+    return _set_active(kind, item_id, False)
 
 
-def service_reactivate(item_id: int):
-    return _set_active(KINDS["service"], item_id, True)
-
-
-def protocol_list():
-    return _list(KINDS["protocol"])
-
-
-def protocol_new():
-    return _new(KINDS["protocol"])
-
-
-def protocol_edit(item_id: int):
-    return _edit(KINDS["protocol"], item_id)
-
-
-def protocol_deactivate(item_id: int):
-    return _set_active(KINDS["protocol"], item_id, False)
-
-
-def protocol_reactivate(item_id: int):
-    return _set_active(KINDS["protocol"], item_id, True)
-
-
-def room_list():
-    return _list(KINDS["room"])
-
-
-def room_new():
-    return _new(KINDS["room"])
-
-
-def room_edit(item_id: int):
-    return _edit(KINDS["room"], item_id)
-
-
-def room_deactivate(item_id: int):
-    return _set_active(KINDS["room"], item_id, False)
-
-
-def room_reactivate(item_id: int):
-    return _set_active(KINDS["room"], item_id, True)
-
-
-def device_list():
-    return _list(KINDS["device"])
-
-
-def device_new():
-    return _new(KINDS["device"])
-
-
-def device_edit(item_id: int):
-    return _edit(KINDS["device"], item_id)
-
-
-def device_deactivate(item_id: int):
-    return _set_active(KINDS["device"], item_id, False)
-
-
-def device_reactivate(item_id: int):
-    return _set_active(KINDS["device"], item_id, True)
+def reactivate(kind, item_id: int):
+    return _set_active(kind, item_id, True)
 
 
 # --- working hours -----------------------------------------------------------
