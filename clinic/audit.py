@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, CheckConstraint, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.clock import utcnow
-from clinic.db import UTCDateTime
+from clinic.db import UTCDateTime, once_per_transaction
 from clinic.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -75,6 +75,17 @@ def _lock_chain() -> None:
         )
 
 
+def _chain_head() -> list:
+    """[seq, row_hash] of the newest row, under the chain's lock."""
+    _lock_chain()
+    last = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.row_hash)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    return [last.seq, last.row_hash] if last else [0, GENESIS_HASH]
+
+
 def record(
     action: str,
     *,
@@ -84,21 +95,19 @@ def record(
     details: str = "",
     user_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain (flushes; the caller's commit keeps it).
+    """Append one event to the chain (the caller's commit keeps it).
 
     ``user_id`` defaults to the signed-in user and the IP to the request's.
+    The lock and the chain's head are taken once per transaction: the lock is
+    held to its end, so the head only moves by this transaction's own rows,
+    which are then inserted together at the next flush.
     """
     if user_id is None and has_request_context() and current_user.is_authenticated:
         user_id = current_user.id
     ip = request.remote_addr if has_request_context() else None
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.row_hash)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
+    head = once_per_transaction(db.session(), ("audit", "head"), _chain_head)
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
+        seq=head[0] + 1,
         occurred_at=utcnow(),
         user_id=user_id,
         ip=ip,
@@ -107,11 +116,11 @@ def record(
         entity_id=None if entity_id is None else str(entity_id),
         client_id=client_id,
         details=details[:500],
-        prev_hash=last.row_hash if last else GENESIS_HASH,
+        prev_hash=head[1],
     )
     event.row_hash = event.compute_hash()
+    head[:] = [event.seq, event.row_hash]
     db.session.add(event)
-    db.session.flush()
     return event
 
 

@@ -110,6 +110,25 @@ def make_immutable(models, error: type[Exception], what: str) -> None:
         event.listen(model, "before_delete", refuse_delete)
 
 
+def once_per_transaction(session, key, load):
+    """``load()`` at most once per database transaction of ``session``.
+
+    For what cannot change under a transaction that holds the lock it took
+    (the booking lock, the audit chain's head) and would otherwise be read
+    again for every session of a series or every audit row. A savepoint
+    rolled back would also release a lock taken inside it and discard rows
+    flushed inside it: the memo belongs to the transaction and the savepoint
+    it was filled in, and any other scope reads again.
+    """
+    scope = (session.get_transaction(), session.get_nested_transaction())
+    memo = session.info.get("transaction_memo")
+    if memo is None or memo[0] != scope:
+        memo = session.info["transaction_memo"] = (scope, {})
+    if key not in memo[1]:
+        memo[1][key] = load()
+    return memo[1][key]
+
+
 def postgresql_only(index):
     """Mark an index that exists on PostgreSQL only (e.g. a trigram index)."""
     index.info["postgresql_only"] = True

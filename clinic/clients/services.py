@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from flask import abort
 from sqlalchemy import column, func, literal_column, or_, select, table
@@ -24,6 +26,30 @@ def get_client_or_404(client_id: int) -> Client:
     if client is None:
         abort(404)
     return client
+
+
+class ClientMatch(NamedTuple):
+    """A line of a client list: the columns it shows, not a loaded Client (a
+    full page of search results cost more to load than to find)."""
+
+    id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    phone: str
+    email: str
+    archived_at: datetime | None
+
+    full_name = property(Client.full_name.fget)
+    archived = property(Client.archived.fget)
+
+
+_MATCH_COLUMNS = select(*(getattr(Client, name) for name in ClientMatch._fields))
+_SEARCH_INDEX_FOUND: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _matches(stmt) -> list[ClientMatch]:
+    return [ClientMatch(*row) for row in db.session.execute(stmt)]
 
 
 @dataclass(frozen=True)
@@ -154,9 +180,19 @@ _SEARCH_TRIGGERS = (
 
 
 def _sqlite_search_index() -> bool:
-    """Is SQLite's trigram index of ``search_text`` there and maintained?"""
-    if db.session.get_bind().dialect.name != "sqlite":
+    """Is SQLite's trigram index of ``search_text`` there and maintained?
+
+    Asked once per engine: only a migration adds or removes it.
+    """
+    engine = db.session.get_bind()
+    if engine.dialect.name != "sqlite":
         return False
+    if engine not in _SEARCH_INDEX_FOUND:
+        _SEARCH_INDEX_FOUND[engine] = _search_index_in_schema()
+    return _SEARCH_INDEX_FOUND[engine]
+
+
+def _search_index_in_schema() -> bool:
     schema = table("sqlite_master", column("type"), column("name"))
     found = db.session.scalar(
         select(func.count())
@@ -173,12 +209,12 @@ def _sqlite_search_index() -> bool:
 
 def search_clients(
     query: str, *, include_archived: bool = False, limit: int = SEARCH_LIMIT
-) -> list[Client]:
+) -> list[ClientMatch]:
     """Clients matching every word of ``query`` in name, email or phone."""
     tokens = [t for t in (_search_token(word) for word in query.split()) if t][:6]
     if not tokens:
         return []
-    stmt = select(Client)
+    stmt = _MATCH_COLUMNS
     for token in tokens:
         stmt = stmt.where(
             Client.search_text.like(f"%{_escape_like(token)}%", escape="\\")
@@ -199,15 +235,12 @@ def search_clients(
     if not include_archived:
         stmt = stmt.where(Client.archived_at.is_(None))
     stmt = stmt.order_by(Client.family_name, Client.given_name, Client.id).limit(limit)
-    return list(db.session.scalars(stmt))
+    return _matches(stmt)
 
 
-def recent_clients(limit: int = 20) -> list[Client]:
-    return list(
-        db.session.scalars(
-            select(Client)
-            .where(Client.archived_at.is_(None))
-            .order_by(Client.created_at.desc(), Client.id.desc())
-            .limit(limit)
-        )
+def recent_clients(limit: int = 20) -> list[ClientMatch]:
+    return _matches(
+        _MATCH_COLUMNS.where(Client.archived_at.is_(None))
+        .order_by(Client.created_at.desc(), Client.id.desc())
+        .limit(limit)
     )

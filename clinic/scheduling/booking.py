@@ -10,6 +10,7 @@ guarantees it when two requests race. Functions flush, never commit.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,6 +22,7 @@ from clinic.auth.models import User
 from clinic.catalogue.models import Device, Room, Service
 from clinic.clients.models import Client
 from clinic.clock import clinic_tz, utcnow
+from clinic.db import once_per_transaction
 from clinic.extensions import db
 from clinic.intake.eligibility import Status, evaluate, format_day, latest_intake
 from clinic.roles import Role
@@ -65,24 +67,11 @@ class Placement:
 
 
 def _once_per_transaction(key, load):
-    """``load()`` at most once per database transaction.
-
-    A series checks each of its sessions twice (all conflicts first, then
-    while booking); what those checks read besides the slot itself (the
+    """``load()`` at most once per transaction: a series checks each of its
+    sessions, and what those checks read besides the slot itself (the
     esthetician, their weekly hours, the client's latest intake, the booking
-    lock) cannot change under a transaction that is booking, so it is read
-    once instead of once per check.
-    """
-    session = db.session()
-    # A savepoint rolled back would also release a lock taken inside it: the
-    # memo belongs to the transaction and the savepoint it was filled in.
-    scope = (session.get_transaction(), session.get_nested_transaction())
-    memo = session.info.get("booking_memo")
-    if memo is None or memo[0] != scope:
-        memo = session.info["booking_memo"] = (scope, {})
-    if key not in memo[1]:
-        memo[1][key] = load()
-    return memo[1][key]
+    lock) cannot change under a transaction that is booking."""
+    return once_per_transaction(db.session(), ("booking", key), load)
 
 
 def eligibility_problem(client: Client, service: Service, day: date) -> str | None:
@@ -326,14 +315,19 @@ def serialise_bookings() -> None:
         )
 
 
-def flush_or_slot_taken() -> None:
-    """Flush in a savepoint; a database overlap refusal becomes SlotTaken.
+@contextmanager
+def taking_slots():
+    """Write what the block adds in a savepoint; the database refusing an
+    overlap becomes SlotTaken and leaves the transaction usable.
 
-    Only the overlap constraint means "taken": any other integrity error is a
-    bug and propagates.
+    ``begin_nested()`` flushes whatever is already pending before it sends
+    SAVEPOINT, so the block must create the rows it writes. Only the overlap
+    constraint means "taken": any other integrity error is a bug and
+    propagates.
     """
     try:
         with db.session.begin_nested():
+            yield
             db.session.flush()
     except IntegrityError as exc:
         if ALLOCATION_EXCLUSION in str(exc.orig):
@@ -351,21 +345,19 @@ def record_event(appointment: Appointment, kind: str, details: str, by_user_id) 
     )
 
 
-def place(
+def new_appointment(
     client: Client,
     service: Service,
     placement: Placement,
+    room: Room,
+    device: Device | None,
     *,
     by_user_id: int | None,
     series=None,
     session_number: int | None = None,
-    now: datetime | None = None,
 ) -> Appointment:
-    """Book one appointment (flushes). Raises BookingError or SlotTaken.
-
-    ``now`` moves "the past" back, for importing or demo history only.
-    """
-    room, device = check_placement(client, service, placement, now=now)
+    """An appointment with its allocations and "booked" event, added to the
+    session (not flushed): the caller has checked the placement."""
     end = placement.start + timedelta(minutes=service.duration_minutes)
     appointment = Appointment(
         client=client,
@@ -383,7 +375,35 @@ def place(
     _allocate(appointment)
     record_event(appointment, "booked", "", by_user_id)
     db.session.add(appointment)
-    flush_or_slot_taken()
+    return appointment
+
+
+def place(
+    client: Client,
+    service: Service,
+    placement: Placement,
+    *,
+    by_user_id: int | None,
+    series=None,
+    session_number: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book one appointment (flushes). Raises BookingError or SlotTaken.
+
+    ``now`` moves "the past" back, for importing or demo history only.
+    """
+    room, device = check_placement(client, service, placement, now=now)
+    with taking_slots():
+        appointment = new_appointment(
+            client,
+            service,
+            placement,
+            room,
+            device,
+            by_user_id=by_user_id,
+            series=series,
+            session_number=session_number,
+        )
     return appointment
 
 
@@ -397,22 +417,24 @@ def move(
         placement,
         exclude_appointment=appointment.id,
     )
-    for allocation in appointment.allocations:
-        allocation.active = False
-    # The old rows must be inactive in the database before the new ones arrive.
-    db.session.flush()
     service = appointment.service
-    appointment.starts_at = placement.start
-    appointment.ends_at = placement.start + timedelta(minutes=service.duration_minutes)
-    appointment.blocked_until = appointment.ends_at + timedelta(
-        minutes=service.buffer_minutes
-    )
-    appointment.esthetician_id = placement.esthetician_id
-    appointment.room_id = room.id
-    appointment.device_id = device.id if device else None
-    _allocate(appointment)
-    record_event(appointment, "rescheduled", details, by_user_id)
-    flush_or_slot_taken()
+    with taking_slots():
+        for allocation in appointment.allocations:
+            allocation.active = False
+        # The old rows must be inactive in the database before the new ones.
+        db.session.flush()
+        appointment.starts_at = placement.start
+        appointment.ends_at = placement.start + timedelta(
+            minutes=service.duration_minutes
+        )
+        appointment.blocked_until = appointment.ends_at + timedelta(
+            minutes=service.buffer_minutes
+        )
+        appointment.esthetician_id = placement.esthetician_id
+        appointment.room_id = room.id
+        appointment.device_id = device.id if device else None
+        _allocate(appointment)
+        record_event(appointment, "rescheduled", details, by_user_id)
 
 
 def release(appointment: Appointment) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from clinic.auth.models import User
@@ -76,36 +76,81 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
     instants they hold) and only the ends of each run are converted.
     Returns ``[kind value, resource id, raw start, raw end]`` lists.
     """
-    # Core, not the ORM: plain rows, no per-row ORM bookkeeping.
-    rows = db.session.connection().execute(
-        select(
-            type_coerce(Allocation.resource_kind, String),
-            Allocation.resource_id,
-            type_coerce(Allocation.starts_at, String),
-            type_coerce(Allocation.ends_at, String),
-        ).where(
-            Allocation.active.is_(True),
-            Allocation.starts_at < end,
-            Allocation.ends_at > start,
-        )
+    kind = type_coerce(Allocation.resource_kind, String).label("kind")
+    starts = type_coerce(Allocation.starts_at, String).label("starts")
+    ends = type_coerce(Allocation.ends_at, String).label("ends")
+    in_window = (
+        Allocation.active.is_(True),
+        Allocation.starts_at < end,
+        Allocation.ends_at > start,
     )
-    # Sorted here: ordered in SQL, SQLite would rather walk a whole index.
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # The server merges them (a quarter of the rows to send and parse).
+        return [list(row) for row in connection.execute(_runs_in_sql(in_window))]
+    # Core, not the ORM: plain rows, no per-row ORM bookkeeping. Sorted and
+    # merged here: SQLite's window functions are slower than this loop.
+    rows = connection.execute(
+        select(kind, Allocation.resource_id, starts, ends).where(*in_window)
+    )
     rows = sorted(map(tuple, rows.all()))
     runs: list[list] = []
     last = None
-    for kind, resource_id, starts_at, ends_at in rows:
+    for kind_value, resource_id, starts_at, ends_at in rows:
         if (
             last is not None
             and last[1] == resource_id
-            and last[0] == kind
+            and last[0] == kind_value
             and starts_at <= last[3]
         ):
             if ends_at > last[3]:
                 last[3] = ends_at
         else:
-            last = [kind, resource_id, starts_at, ends_at]
+            last = [kind_value, resource_id, starts_at, ends_at]
             runs.append(last)
     return runs
+
+
+def _runs_in_sql(in_window):
+    """The runs of ``_allocation_runs`` as one query (gaps and islands): an
+    allocation starts a new run unless an earlier one of its resource reaches
+    it; the running count of run starts numbers the runs."""
+    resource = (Allocation.resource_kind, Allocation.resource_id)
+    order = (Allocation.starts_at, Allocation.ends_at)
+    reach = func.max(Allocation.ends_at).over(
+        partition_by=resource, order_by=order, rows=(None, -1)
+    )
+    flagged = (
+        select(
+            type_coerce(Allocation.resource_kind, String).label("kind"),
+            Allocation.resource_id,
+            Allocation.starts_at,
+            Allocation.ends_at,
+            case((Allocation.starts_at <= reach, 0), else_=1).label("fresh"),
+        )
+        .where(*in_window)
+        .subquery()
+    )
+    numbered = select(
+        flagged,
+        func.sum(flagged.c.fresh)
+        .over(
+            partition_by=(flagged.c.kind, flagged.c.resource_id),
+            order_by=(flagged.c.starts_at, flagged.c.ends_at),
+            rows=(None, 0),
+        )
+        .label("run"),
+    ).subquery()
+    return (
+        select(
+            numbered.c.kind,
+            numbered.c.resource_id,
+            type_coerce(func.min(numbered.c.starts_at), String),
+            type_coerce(func.max(numbered.c.ends_at), String),
+        )
+        .group_by(numbered.c.kind, numbered.c.resource_id, numbered.c.run)
+        .order_by(numbered.c.kind, numbered.c.resource_id, numbered.c.run)
+    )
 
 
 def _busy(

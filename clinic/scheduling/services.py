@@ -67,6 +67,39 @@ class SeriesConflict(BookingError):
         self.conflicts = conflicts
 
 
+def _checked_series(
+    client: Client,
+    service: Service,
+    placements: list[Placement],
+    now: datetime | None,
+) -> tuple[list[SessionConflict], list[tuple]]:
+    """Every problem of a proposed series, and the room and device each
+    session would take (None for a session that cannot be booked)."""
+    conflicts, resources = [], []
+    length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
+    for number, placement in enumerate(placements, start=1):
+        try:
+            resources.append(
+                booking.check_placement(client, service, placement, now=now)
+            )
+        except BookingError as exc:
+            conflicts.append(SessionConflict(number, str(exc)))
+            resources.append(None)
+            continue
+        # One client, one session at a time: this also keeps two sessions of
+        # the series from taking the same room or device, which the checks
+        # above cannot see (nothing of the series is written yet).
+        for other_number, other in enumerate(placements[: number - 1], start=1):
+            if (
+                other.start < placement.start + length
+                and placement.start < other.start + length
+            ):
+                conflicts.append(
+                    SessionConflict(number, f"overlaps session {other_number}.")
+                )
+    return conflicts, resources
+
+
 def check_series(
     client: Client,
     service: Service,
@@ -74,24 +107,7 @@ def check_series(
     now: datetime | None = None,
 ) -> list[SessionConflict]:
     """Every problem of a proposed series, without booking anything."""
-    conflicts = []
-    length = timedelta(minutes=service.duration_minutes + service.buffer_minutes)
-    for number, placement in enumerate(placements, start=1):
-        try:
-            booking.check_placement(client, service, placement, now=now)
-        except BookingError as exc:
-            conflicts.append(SessionConflict(number, str(exc)))
-            continue
-        for other_number, other in enumerate(placements[: number - 1], start=1):
-            if (
-                other.esthetician_id == placement.esthetician_id
-                and other.start < placement.start + length
-                and placement.start < other.start + length
-            ):
-                conflicts.append(
-                    SessionConflict(number, f"overlaps session {other_number}.")
-                )
-    return conflicts
+    return _checked_series(client, service, placements, now)[0]
 
 
 def book_series(
@@ -104,15 +120,17 @@ def book_series(
 ) -> Series:
     """Book every session or none (raises SeriesConflict; the caller rolls back).
 
-    The checks run first so that every conflict is reported at once; the
-    database then refuses any overlap that a concurrent request slipped in.
+    The checks run first, inside the serialised booking transaction, so that
+    every conflict is reported at once; the sessions are then written in one
+    flush, and the database still refuses any overlap (the exclusion
+    constraint on PostgreSQL).
     """
     service = protocol.service
     if len(placements) != protocol.sessions:
         raise BookingError(
             f"The protocol has {protocol.sessions} sessions; {len(placements)} given."
         )
-    conflicts = check_series(client, service, placements, now=now)
+    conflicts, resources = _checked_series(client, service, placements, now)
     if conflicts:
         raise SeriesConflict(conflicts)
     series = Series(
@@ -126,22 +144,28 @@ def book_series(
         created_by_id=by_user_id,
     )
     db.session.add(series)
-    booked = []
-    for number, placement in enumerate(placements, start=1):
-        try:
-            booked.append(
-                booking.place(
+    try:
+        with booking.taking_slots():
+            booked = [
+                booking.new_appointment(
                     client,
                     service,
                     placement,
+                    room,
+                    device,
                     by_user_id=by_user_id,
                     series=series,
                     session_number=number,
-                    now=now,
                 )
-            )
-        except BookingError as exc:
-            raise SeriesConflict([SessionConflict(number, str(exc))]) from exc
+                for number, (placement, (room, device)) in enumerate(
+                    zip(placements, resources, strict=True), start=1
+                )
+            ]
+    except booking.SlotTaken as exc:
+        # Only a booking that bypassed the lock could get here: name the
+        # sessions it took, as the checks now see them.
+        taken = check_series(client, service, placements, now=now)
+        raise SeriesConflict(taken or [SessionConflict(1, str(exc))]) from exc
     # Audit only once every allocation is in: the audit chain's lock (held to
     # the commit) must not be waited for while holding half a series, or two
     # colliding series can deadlock on PostgreSQL instead of one losing cleanly.

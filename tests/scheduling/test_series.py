@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from clinic.audit import AuditEvent
 from clinic.extensions import db
@@ -296,6 +296,50 @@ class TestConfirm:
         assert rows(response)[1]["note"] == "overlaps session 1."
         assert series_count(app) == 0
         assert appointments_of(app) == []
+
+    def test_one_client_cannot_be_in_two_sessions_at_once(
+        self, app, client, front_desk, clinic, clara, first_day
+    ):
+        """Even with two different estheticians: the client is one person, and
+        the series' sessions must not take one room or device twice."""
+        proposal_page = plan(client, clara, clinic, first_day)
+        fields = confirm_fields(proposal_page)
+        fields["sessions-1-day"] = fields["sessions-0-day"]
+        fields["sessions-1-at"] = fields["sessions-0-at"]
+        fields["sessions-1-esthetician"] = str(clinic.estheticians[1])
+        assert fields["sessions-0-esthetician"] != fields["sessions-1-esthetician"]
+        response = confirm(client, clara, fields)
+        assert response.status_code == 409
+        assert rows(response)[1]["note"] == "overlaps session 1."
+        assert series_count(app) == 0
+
+    def test_booking_reads_a_few_rows_per_session(
+        self, app, client, front_desk, clinic, clara, first_day
+    ):
+        """The sessions are checked with three queries each (time off and
+        bookings of the esthetician, a free room, a free device); what does not
+        change between them (the esthetician, hours, intake, locks, the audit
+        chain's head) is read once. 10 sessions once cost 170 statements.
+        Inserts are not counted: SQLite gets one per row (in process, cheap),
+        PostgreSQL one per table."""
+        fields = confirm_fields(plan(client, clara, clinic, first_day))
+        statements = []
+        with app.app_context():
+            engine = db.engine
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = confirm(client, clara, fields)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        series_id_from(response)
+        assert len(appointments_of(app, clara)) == 10
+        reads = [s for s in statements if not s.lstrip().startswith("INSERT")]
+        assert len(reads) <= 3 * 10 + 15, "\n".join(s[:80] for s in reads)
+        assert sum("FROM audit_event" in s for s in reads) == 1
 
     def test_a_session_outside_hours_or_in_the_past_refuses_the_series(
         self, app, client, front_desk, clinic, clara, first_day
