@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -110,9 +111,76 @@ def seed_demo_command() -> None:
         )
 
 
+def _print_report(report, verb: str) -> None:
+    """Size, tables, rows per table and SHA-256 of a backup or restore."""
+    click.echo(
+        f"{verb} {report.path} ({report.database}, {report.size:,} bytes, "
+        f"{len(report.row_counts)} tables, {report.rows:,} rows, schema "
+        f"{report.revision}) in {report.seconds:.2f} s."
+    )
+    click.echo(f"SHA-256 {report.sha256}")
+    width = max((len(name) for name in report.row_counts), default=0)
+    for name, rows in sorted(report.row_counts.items()):
+        click.echo(f"  {name:<{width}} {rows:>10,}")
+    if report.upgraded_to:
+        click.echo(f"Schema upgraded from {report.revision} to {report.upgraded_to}.")
+    for note in report.notes:
+        click.echo(note)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Write a backup of the whole database to PATH (mode 0600: health data).
+
+    Safe while the app runs: SQLite's online backup API, or pg_dump.
+    """
+    from clinic import backup
+
+    try:
+        report = backup.create_backup(path, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_report(report, "Backup written to")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Replace a database that already holds tables."
+)
+@click.option(
+    "--no-upgrade",
+    is_flag=True,
+    help="Leave an older backup's schema as it is (default: upgrade it).",
+)
+def restore_command(path: Path, force: bool, no_upgrade: bool) -> None:
+    """Replace the database with the backup PATH. Stop the app first.
+
+    Refuses a file that is not a clinic backup, a backup of a newer schema
+    than this code, and (without --force) a database that holds tables.
+    """
+    from clinic import backup
+
+    try:
+        report = backup.restore_backup(path, force=force, upgrade=not no_upgrade)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_report(report, "Restored from")
+
+
 def init_app(app: Flask) -> None:
     from clinic import bench
 
-    for command in (create_user_command, verify_audit_command, seed_demo_command):
+    for command in (
+        create_user_command,
+        verify_audit_command,
+        seed_demo_command,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)
     bench.init_app(app)

@@ -101,7 +101,10 @@ def _bench_mode(app: Flask) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from clinic import crashpoint
+
     app.cli.add_command(seed_bench_command)
+    crashpoint.init_app(app, _bench_mode(app))
     if _bench_mode(app):
         bp = Blueprint("bench", __name__)
         route(bp, "/bench/baseline", baseline, allow=STAFF)

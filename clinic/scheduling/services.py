@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from clinic import audit
+from clinic import audit, crashpoint
 from clinic.catalogue.models import Protocol, Service
 from clinic.clients.models import Client
 from clinic.clock import clinic_tz, utcnow
@@ -166,6 +166,7 @@ def book_series(
         # sessions it took, as the checks now see them.
         taken = check_series(client, service, placements, now=now)
         raise SeriesConflict(taken or [SessionConflict(1, str(exc))]) from exc
+    crashpoint.series_flushed()  # inert outside the crash-safety test
     # Audit only once every allocation is in: the audit chain's lock (held to
     # the commit) must not be waited for while holding half a series, or two
     # colliding series can deadlock on PostgreSQL instead of one losing cleanly.

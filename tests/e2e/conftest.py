@@ -14,24 +14,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.helpers import CLINIC_TIMEZONE, Journey, Server
+from tests.servers import ROOT, gunicorn
+from tests.servers import flask_command as _flask
 
 if os.environ.get("CLINIC_E2E") != "1":
     collect_ignore_glob = ["test_*.py"]
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -46,55 +39,6 @@ SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS", ROOT / "e2e-screenshots"))
 VIEWPORTS = {"1280x800": (1280, 800), "768x1024": (768, 1024)}
 # seed-demo prints "  Front desk     desk@demo.clinic          <password>".
 _ACCOUNT_LINE = re.compile(r"^\s{2}\S.*?\s{2,}(\S+@\S+)\s+(\S+)\s*$")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _flask(env: dict, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own venv's flask
-        [str(BIN / "flask"), "--app", "clinic", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout
-
-
-def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer {url} within 30 s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM gunicorn's process group (master and workers), then SIGKILL."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session", params=list(VIEWPORTS))
@@ -123,36 +67,13 @@ def server(request, tmp_path_factory):
             passwords[match.group(1)] = match.group(2)
     assert len(passwords) == 4, f"demo passwords not found in:\n{seeded}"
 
-    port = _free_port()
-    log = instance / "gunicorn.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - fixed command line
-            [
-                str(BIN / "gunicorn"),
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-                "clinic:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as one
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_until_up(process, base_url + "/login", log)
+    with gunicorn(env, instance / "gunicorn.log") as served:
         yield Server(
-            base_url=base_url,
+            base_url=served.base_url,
             passwords=passwords,
             viewport={"width": width, "height": height},
             instance=instance,
         )
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(scope="session")

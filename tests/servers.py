@@ -1,0 +1,113 @@
+"""Start the app under gunicorn for tests that need a real server process.
+
+Shared by the browser tests (tests/e2e) and the crash-safety test
+(tests/ops): a free port, gunicorn in its own process group (so master and
+workers stop, or die, as one), a wait until it answers, and a stop that
+always happens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flask_command(env: dict, *args: str) -> str:
+    """Run ``flask --app clinic ARGS`` with ``env``; its output (fails the test
+    if it fails)."""
+    result = subprocess.run(  # noqa: S603 - our own venv's flask
+        [str(BIN / "flask"), "--app", "clinic", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    )
+    return result.stdout
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer {url} within 30 s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM gunicorn's process group (master and workers), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@dataclass
+class Gunicorn:
+    process: subprocess.Popen
+    base_url: str
+    log: Path
+
+
+@contextmanager
+def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/login"):
+    """Serve ``clinic:create_app()`` with ``env``; stopped whatever the outcome."""
+    port = free_port()
+    with log.open("w") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - fixed command line
+            [
+                str(BIN / "gunicorn"),
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "clinic:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped as one
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_up(process, base_url + ready_path, log)
+        yield Gunicorn(process=process, base_url=base_url, log=log)
+    finally:
+        stop(process)
