@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, SubmitField
+from wtforms import RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from clinic.forms_common import line_filter
@@ -15,8 +15,8 @@ class ExportForm(FlaskForm):
     format = RadioField(
         "Format",
         choices=[
-            ("pdf", "PDF (readable, to give to the client)"),
-            ("json", "JSON (machine-readable)"),
+            SelectChoice("pdf", "PDF (readable, to give to the client)"),
+            SelectChoice("json", "JSON (machine-readable)"),
         ],
         default="pdf",
         validators=[DataRequired("Choose JSON or PDF.")],

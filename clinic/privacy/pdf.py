@@ -286,7 +286,7 @@ def _intakes(intakes: list[dict], f: _Format, width, st) -> list:
             _table(
                 ["Question", "Answer", "Date", "Zones", "Details"],
                 rows,
-                [0.42, 0.08, 0.14, 0.14, 0.22],
+                [0.4, 0.1, 0.14, 0.14, 0.22],
                 width,
                 st,
             )
@@ -428,6 +428,7 @@ def _visits(visits: list[dict], f: _Format, width, st) -> list:
                 )
             )
         for amendment in visit["amendments"]:
+            story.append(Spacer(1, 4))
             story.append(
                 Paragraph(
                     f"<b>Amendment</b> {para_markup(f.when(amendment['created_at']))} "
