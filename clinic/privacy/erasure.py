@@ -79,13 +79,7 @@ class Retention:
     """When the client's clinical record may be erased."""
 
     years: int
-    last_activity: datetime | None  # None: no clinical record at all
-
-    @property
-    def last_activity_on(self) -> date | None:
-        if self.last_activity is None:
-            return None
-        return to_clinic_time(self.last_activity).date()
+    last_activity_on: date | None  # clinic-local day; None: no clinical record
 
     @property
     def ends_on(self) -> date | None:
@@ -116,9 +110,10 @@ def last_clinical_activity(client_id: int) -> datetime | None:
 
 
 def retention_of(client: Client) -> Retention:
+    last = last_clinical_activity(client.id)
     return Retention(
         years=current_app.config["CLINICAL_RECORD_RETENTION_YEARS"],
-        last_activity=last_clinical_activity(client.id),
+        last_activity_on=None if last is None else to_clinic_time(last).date(),
     )
 
 
