@@ -121,7 +121,8 @@ def export_client_command(client_id: int, fmt: str, output: str | None) -> None:
     if output:
         click.echo(f"Exported client {client_id} ({fmt}) to {output}.", err=True)
     else:
-        click.get_binary_stream("stdout").write(body)
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
 
 
 @click.command("seed-demo")
