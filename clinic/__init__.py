@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from clinic.clients.routes import bp as clients_bp
     from clinic.dashboard.routes import bp as dashboard_bp
     from clinic.intake.routes import bp as intake_bp
+    from clinic.privacy.routes import bp as privacy_bp
     from clinic.scheduling import models as _scheduling_models  # noqa: F401
     from clinic.scheduling.routes import bp as scheduling_bp
     from clinic.visits.routes import bp as visits_bp
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         scheduling_bp,
         visits_bp,
         aftercare_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -86,6 +86,46 @@ def verify_audit_command() -> None:
     click.echo(f"Audit chain intact: {report.rows} rows, head {report.head_hash}.")
 
 
+@click.command("export-client")
+@with_appcontext
+@click.argument("client_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "pdf"]),
+    default="json",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: JSON to standard output; a PDF needs a file).",
+)
+def export_client_command(client_id: int, fmt: str, output: str | None) -> None:
+    """Export one client's whole record (right of access); audited as the CLI."""
+    from clinic.clients.models import Client
+    from clinic.privacy import services
+    from clinic.privacy.views import render
+
+    client = db.session.get(Client, client_id)
+    if client is None:
+        raise click.ClickException(f"no client with id {client_id}.")
+    if fmt == "pdf" and not output:
+        raise click.ClickException("a PDF needs --output PATH.")
+    services.audit_export(client, fmt, via="cli")
+    body = render(services.build_export(client, by_user_id=None), fmt)
+    if output:
+        # Written before the commit: an export that failed is not audited as done.
+        with open(output, "wb") as handle:
+            handle.write(body)
+    db.session.commit()
+    if output:
+        click.echo(f"Exported client {client_id} ({fmt}) to {output}.", err=True)
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
@@ -181,6 +221,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         backup_command,
         restore_command,
+        export_client_command,
     ):
         app.cli.add_command(command)
     bench.init_app(app)

@@ -58,6 +58,13 @@ class Defaults:
     SCHEDULE_GRID_MINUTES = 15
     LATE_CANCEL_HOURS = 24
 
+    # Privacy: clinical records (intakes, visits, appointments) are kept this
+    # many years after the client's last clinical activity before a client
+    # may be erased (anonymised). 8 years follows the UK NHS Records
+    # Management Code of Practice for adult health records; check your
+    # country's rule.
+    CLINICAL_RECORD_RETENTION_YEARS = 8
+
     # Number of reverse proxies whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
 
@@ -78,6 +85,7 @@ _ENV_SETTINGS = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", "bool"),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "CLINICAL_RECORD_RETENTION_YEARS": ("CLINICAL_RECORD_RETENTION_YEARS", int),
 }
 
 
@@ -121,6 +129,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
     if app.config["AFTERCARE_PAGE_SIZE"] not in ("A4", "LETTER"):
         raise RuntimeError("AFTERCARE_PAGE_SIZE must be A4 or LETTER")
+
+    years = app.config["CLINICAL_RECORD_RETENTION_YEARS"]
+    if not isinstance(years, int) or isinstance(years, bool) or not 0 <= years <= 100:
+        raise RuntimeError(
+            "CLINICAL_RECORD_RETENTION_YEARS must be a whole number of years (0-100)"
+        )
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))

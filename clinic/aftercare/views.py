@@ -23,6 +23,11 @@ from clinic.clock import clinic_today, clinic_tz
 from clinic.extensions import db
 from clinic.visits.models import Visit
 
+ERASED = (
+    "This client was erased (anonymised): their aftercare sheets are no longer "
+    "printed or reprinted."
+)
+
 
 def _get_or_404(model, object_id: int):
     found = db.session.get(model, object_id)
@@ -47,6 +52,8 @@ def print_visit(visit_id: int):
     visit = services.visit_for_sheet(visit_id)
     if visit is None:
         abort(404)
+    if visit.client.erased:
+        return render_template("aftercare/problem.html", message=ERASED), 409
     try:
         _record, data = services.print_visit(visit, by_user_id=current_user.id)
     except services.AftercareError as exc:
@@ -62,6 +69,11 @@ def reprint(print_id: int):
     """An earlier sheet exactly as it was printed (even after template edits)."""
     record = _get_or_404(AftercarePrint, print_id)
     visit = _get_or_404(Visit, record.visit_id)
+    if visit.client.erased:
+        # The stored sheet lost the name and personal note at erasure: a
+        # "reprint" would no longer be the sheet that was printed. (A day's
+        # batch still reprints, with that sheet anonymised.)
+        return render_template("aftercare/problem.html", message=ERASED), 410
     data = services.reprint(record)
     db.session.commit()
     return _pdf(data, services.filename(_visit_day(visit), visit.client.initials))

@@ -1,4 +1,9 @@
-"""Clients of the clinic. Never hard-deleted: archived, with who and when."""
+"""Clients of the clinic. Never hard-deleted: archived, with who and when.
+
+An erased client (``erased_at`` set, see ``clinic.privacy``) keeps its row and
+its non-identifying structure; name, contact details and free texts were
+replaced, and the record stays archived for good.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +61,11 @@ class Client(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     archive_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Anonymised on request after the retention period (clinic.privacy).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erasure_reason: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
 
     def __repr__(self) -> str:
         return f"<Client {self.id}>"
@@ -89,12 +99,18 @@ class Client(db.Model):
             if part
         )
 
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
     def archive(self, by_user_id: int, reason: str) -> None:
         self.archived_at = utcnow()
         self.archived_by_id = by_user_id
         self.archive_reason = reason
 
     def restore(self) -> None:
+        if self.erased:
+            raise ValueError("an erased client cannot be restored")
         self.archived_at = None
         self.archived_by_id = None
         self.archive_reason = ""

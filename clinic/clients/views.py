@@ -13,6 +13,7 @@ from clinic.clients.services import get_client_or_404
 from clinic.extensions import db
 from clinic.intake.eligibility import client_eligibility
 from clinic.intake.services import intake_history
+from clinic.privacy.forms import ExportForm
 from clinic.scheduling import services as scheduling
 from clinic.visits import services as visit_services
 from clinic.visits.chart import render_trend
@@ -73,8 +74,17 @@ def client_new():
     ), status
 
 
+def _refuse_erased(client):
+    """An erased client's record is closed: back to the profile, with why."""
+    flash("This client was erased (anonymised); the record cannot change.", "danger")
+    return redirect(url_for("clients.profile", client_id=client.id)), 303
+
+
 def client_edit(client_id: int):
+    """Edit contact details; an erased client is refused (redirect, 303)."""
     client = get_client_or_404(client_id)
+    if client.erased:
+        return _refuse_erased(client)
     form = ClientForm(obj=client)
     duplicates = []
     if form.validate_on_submit():
@@ -139,6 +149,7 @@ def _profile_page(client, archive_form: ArchiveClientForm, status: int = 200):
         series_list=_series_overview(client.id),
         visits=visit_services.client_visits(client.id),
         archive_form=archive_form,
+        export_form=ExportForm(),
     ), status
 
 
@@ -149,6 +160,8 @@ def profile(client_id: int):
 
 def client_archive(client_id: int):
     client = get_client_or_404(client_id)
+    if client.erased:
+        return _refuse_erased(client)
     form = ArchiveClientForm()
     if not form.validate_on_submit():
         return _profile_page(client, form, 422)
@@ -160,6 +173,8 @@ def client_archive(client_id: int):
 
 def client_restore(client_id: int):
     client = get_client_or_404(client_id)
+    if client.erased:
+        return _refuse_erased(client)
     services.restore_client(client)
     db.session.commit()
     flash(f"{client.full_name} is active again.", "success")
