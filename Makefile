@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 E2E_CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := clinic
 
-.PHONY: run test test-postgres e2e lint format install install-dev clean
+.PHONY: run test test-postgres e2e lint format install install-dev pdf-tools clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,17 +24,26 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/.installed
 install: $(BIN)/.installed
 install-dev: $(BIN)/.installed-dev
 
+# The PDF tests check every sheet with `qpdf --check`: Debian's package when
+# it is missing (apt-get, as root or through sudo).
+pdf-tools:
+	@command -v qpdf >/dev/null || { \
+	  echo "qpdf missing: installing Debian's qpdf"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q qpdf; }
+
 ## run: upgrade the SQLite database and start the app on HOST:PORT (plain http)
 run: install
 	$(BIN)/flask db upgrade
 	SESSION_COOKIE_SECURE=false $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (the browser journeys are `make e2e`)
-test: install-dev
+test: install-dev pdf-tools
 	$(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
 
 ## test-postgres: the same suite on a throwaway PostgreSQL database
-test-postgres: install-dev
+test-postgres: install-dev pdf-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
 
 ## e2e: browser journeys in Chromium against gunicorn, fresh SQLite + demo data
