@@ -41,6 +41,9 @@ def _user():
 
 
 def _start_page(appointment, form, status=200, blocked=None):
+    """The re-screen page shows the screening outcome: every view is audited."""
+    services.audit_start_viewed(appointment)
+    db.session.commit()
     intake = latest_intake(appointment.client_id)
     return render_template(
         "visits/start.html",
