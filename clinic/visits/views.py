@@ -65,7 +65,7 @@ def start(appointment_id: int):
     if existing is not None:
         return redirect(url_for("visits.visit", visit_id=existing.id))
     form = RescreenForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: a HEAD used to answer 422
         return _start_page(appointment, form)
     if request.form.get("changed") == "new":
         rescreen = Rescreen.NEW_INTAKE
