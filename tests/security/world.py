@@ -82,8 +82,7 @@ class World:
     block_id: int
     tablet_token: str  # Ada's one-time intake link
     other_tablet_token: str  # Bo's
-    feed_token: str  # esthetician 1's calendar feed
-    other_feed_token: str  # esthetician 2's
+    feed_token: str  # esthetician 1's calendar feed (esthetician 2 has none yet)
     rules_version: int
     rule_code: str
 
@@ -153,11 +152,10 @@ def build_world(app) -> World:
             _link, other_tablet_token = intake_services.create_link(
                 session.get(Client, bo), by_user_id=esthetician.id
             )
-            feeds = [
-                CalendarFeed(user_id=user_id, token=CalendarFeed.new_token())
-                for user_id in clinic.estheticians
-            ]
-            session.add_all(feeds)
+            feed = CalendarFeed(
+                user_id=clinic.estheticians[0], token=CalendarFeed.new_token()
+            )
+            session.add(feed)
             session.flush()
             rules = session.scalar(select(RuleSet).order_by(RuleSet.version.desc()))
             return World(
@@ -186,8 +184,7 @@ def build_world(app) -> World:
                 block_id=session.scalar(select(Block.id)),
                 tablet_token=tablet_token,
                 other_tablet_token=other_tablet_token,
-                feed_token=feeds[0].token,
-                other_feed_token=feeds[1].token,
+                feed_token=feed.token,
                 rules_version=rules.version,
                 rule_code="cold_sore",
             )
