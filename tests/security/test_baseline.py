@@ -1,12 +1,12 @@
-"""The security baseline: headers on error pages, cookies, CSRF on sign-in,
-redirects, error pages. Every route is covered by test_access_matrix.py."""
+"""The security baseline: headers on error pages, cookies, redirects, error
+pages (CSRF on every POST: test_csrf.py). Every route is covered by test_access_matrix.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from clinic.roles import Role
-from tests.helpers import csrf_token, submit
+from tests.helpers import submit
 from tests.security.crawl import header_problems
 
 
@@ -43,26 +43,6 @@ def test_session_cookie_flags(client):
     assert "HttpOnly" in cookie
     assert "Secure" in cookie
     assert "SameSite=Lax" in cookie
-
-
-def test_post_without_csrf_token_is_refused(client, make_user):
-    user = make_user(Role.ADMIN)
-    response = client.post("/login", data={"email": user.email, "password": "x" * 12})
-    assert response.status_code == 400
-    assert "This form has expired" in response.get_data(as_text=True)
-
-
-def test_post_with_a_stale_csrf_token_is_refused(app, client, make_user):
-    """A token from another session (or a forged one) is refused."""
-    user = make_user(Role.ADMIN)
-    other = app.test_client()
-    token = csrf_token(other, "/login")
-    response = client.post(
-        "/login",
-        data={"email": user.email, "password": "irrelevant", "csrf_token": token},
-    )
-    assert response.status_code == 400
-    assert "submit the form again" in response.get_data(as_text=True)
 
 
 def test_oversized_request_gets_the_413_page(client):
