@@ -1,5 +1,5 @@
 """The security baseline: headers on error pages, cookies, redirects, error
-pages (CSRF on every POST: test_csrf.py). Every route is covered by test_access_matrix.py."""
+pages. Every route is covered by test_access_matrix.py, CSRF by test_csrf.py."""
 
 from __future__ import annotations
 
