@@ -45,6 +45,7 @@ from tests.aftercare.support import (
     visit_on,
 )
 from tests.scheduling.support import (
+    NEEDS_CLEARANCE,
     Clinic,
     add_block,
     add_client,
@@ -69,6 +70,8 @@ class World:
     intake_id: int  # Ada's latest intake (the one with the canary)
     older_intake_id: int
     other_intake_id: int  # Bo's
+    uncleared_client_id: int  # Cy: diabetes, waiting for a clearance
+    uncleared_intake_id: int
     appointment_id: int  # Ada's, with esthetician 1, not yet visited
     series_id: int
     visit_id: int  # Ada's signed visit, by esthetician 1
@@ -106,6 +109,7 @@ def build_world(app) -> World:
         clinic = build_clinic(app)
         ada = add_client(app, "Ada Lovelace", intake=False)
         bo = add_client(app, "Bo Other")
+        cy = add_client(app, "Cy Clearance", yes=NEEDS_CLEARANCE)
         with database(app) as session:
             client = session.get(Client, ada)
             older = submit_intake(client, signed_at=datetime.now(UTC) - timedelta(30))
@@ -165,6 +169,8 @@ def build_world(app) -> World:
                 intake_id=intake_ids[0],
                 older_intake_id=intake_ids[1],
                 other_intake_id=intake_services.intake_history(bo)[0].id,
+                uncleared_client_id=cy,
+                uncleared_intake_id=intake_services.intake_history(cy)[0].id,
                 appointment_id=appointment_id,
                 series_id=session.scalar(
                     select(Series.id).where(Series.client_id == ada)
