@@ -222,7 +222,7 @@ def audit_viewed(visit: Visit) -> None:
 def audit_start_viewed(appointment: Appointment) -> None:
     """The start page shows the client's screening outcome (health data)."""
     audit.record(
-        "visit.start_viewed",
+        "screening.viewed",
         entity_type="appointment",
         entity_id=appointment.id,
         client_id=appointment.client_id,

@@ -20,7 +20,7 @@ READ_AUDIT_ACTIONS = frozenset(
         "intake.answers_viewed",
         "intake.compared",
         "visit.viewed",
-        "visit.start_viewed",
+        "screening.viewed",
         "aftercare.reprinted",
     }
 )
