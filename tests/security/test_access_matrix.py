@@ -104,3 +104,11 @@ def test_every_route_and_method_answers_per_the_policy(app, world, browser_as, r
     sent, failures = run_matrix(app, world, browser, role)
     assert failures == [], "\n".join(failures)
     assert sent == sum(len(methods_of(rule)) for rule in routes(app))
+
+
+def test_a_route_with_an_unknown_kind_of_id_stops_the_matrix(app, world):
+    """A new route whose parameter ARGUMENTS cannot fill fails loudly, naming it."""
+    app.add_url_rule("/widgets/<int:widget_id>", "widget", lambda widget_id: "")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "widget")
+    with pytest.raises(pytest.fail.Exception, match="widget_id"):
+        url_for_rule(app, world, rule)
