@@ -23,6 +23,11 @@ CLINICAL = frozenset({Role.ESTHETICIAN, Role.ADMIN})  # may read health answers
 
 Rule = str | frozenset[Role]
 _POLICY: dict[str, Rule] = {}
+# Endpoints that read, change, print or export a client's health data
+# (screening outcome, intake answers, treatment notes, aftercare sheets): each
+# request to one must write an audit row naming the client (DESIGN.md,
+# guarantee 4). tests/security/test_audit_coverage.py holds every route to it.
+_HEALTH_DATA: set[str] = set()
 
 
 def route(
@@ -33,11 +38,19 @@ def route(
     allow: str | Iterable[Role],
     methods: Iterable[str] = ("GET",),
     endpoint: str | None = None,
+    health_data: bool = False,
 ) -> None:
-    """Register a URL rule together with who may use it."""
+    """Register a URL rule together with who may use it.
+
+    ``health_data=True`` declares that the view reads, changes, prints or
+    exports client health data, and so audits every request with the client.
+    """
     endpoint = endpoint or view.__name__
     bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=list(methods))
-    _POLICY[f"{bp.name}.{endpoint}"] = PUBLIC if allow == PUBLIC else frozenset(allow)
+    full_name = f"{bp.name}.{endpoint}"
+    _POLICY[full_name] = PUBLIC if allow == PUBLIC else frozenset(allow)
+    if health_data:
+        _HEALTH_DATA.add(full_name)
 
 
 def declare_public(endpoint: str) -> None:
@@ -48,6 +61,11 @@ def declare_public(endpoint: str) -> None:
 def access_policy() -> dict[str, Rule]:
     """The declared table: endpoint -> PUBLIC or the roles allowed."""
     return dict(_POLICY)
+
+
+def health_data_endpoints() -> frozenset[str]:
+    """Endpoints declared with ``health_data=True`` (audited per request)."""
+    return frozenset(_HEALTH_DATA)
 
 
 def allowed(endpoint: str, role: Role | None) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+
+from sqlalchemy import text
 
 DEFAULT_PASSWORD = "violet tulip harbour lantern"
 
@@ -35,3 +38,34 @@ def login(client, email: str, password: str, **kwargs):
 
 def logout(client):
     return submit(client, "/logout", page="/dashboard")
+
+
+@contextmanager
+def audit_log_unlocked(session):
+    """Lift the database's append-only guard on ``audit_event`` for a tamper test.
+
+    Migration 5f1c2a7e9b10 makes the database refuse UPDATE and DELETE on the
+    audit table. Tests that prove ``verify-audit`` catches tampering must first
+    do what an attacker with full control of the database would: disable the
+    triggers (PostgreSQL, as the superuser the tests run as) or drop and later
+    recreate them (SQLite, whoever holds the file). That this is possible is
+    why the hash chain exists as well. Commits the session on the way out.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        yield
+        session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+    else:
+        triggers = session.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+            )
+        ).all()
+        assert triggers, "the audit table has no append-only triggers"
+        for name, _sql in triggers:
+            session.execute(text(f'DROP TRIGGER "{name}"'))
+        yield
+        for _name, sql in triggers:
+            session.execute(text(sql))
+    session.commit()

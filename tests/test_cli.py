@@ -15,7 +15,7 @@ from clinic.audit import AuditEvent
 from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.roles import Role
-from tests.helpers import login
+from tests.helpers import audit_log_unlocked, login
 
 PASSWORD = "amber meadow stone whistle"
 
@@ -302,11 +302,10 @@ class TestVerifyAudit:
     def test_edited_row_is_named(self, app, runner):
         """An UPDATE made directly in SQL is caught at the row it touched."""
         add_audit_rows(runner)
-        with app.app_context():
+        with app.app_context(), audit_log_unlocked(db.session):
             db.session.execute(
                 text("UPDATE audit_event SET details = 'role=admin' WHERE seq = 2")
             )
-            db.session.commit()
 
         result = flask(runner, "verify-audit")
 
@@ -318,9 +317,8 @@ class TestVerifyAudit:
     def test_deleted_row_is_named(self, app, runner):
         """A row removed from the middle of the chain is reported as missing."""
         add_audit_rows(runner)
-        with app.app_context():
+        with app.app_context(), audit_log_unlocked(db.session):
             db.session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
-            db.session.commit()
 
         result = flask(runner, "verify-audit")
 
@@ -331,11 +329,11 @@ class TestVerifyAudit:
     def test_rehashed_edit_is_caught_at_the_next_row(self, app, runner):
         """Recomputing the edited row's own hash only moves the break one row on."""
         add_audit_rows(runner)
-        with app.app_context():
+        with app.app_context(), audit_log_unlocked(db.session):
             event = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == 2))
             event.details = "role=admin"
             event.row_hash = event.compute_hash()
-            db.session.commit()
+            db.session.flush()
 
         result = flask(runner, "verify-audit")
 

@@ -13,11 +13,31 @@ route(
     views.print_visit,
     allow=STAFF,
     methods=("POST",),
+    health_data=True,
 )
-route(bp, "/aftercare/prints/<int:print_id>.pdf", views.reprint, allow=STAFF)
+route(
+    bp,
+    "/aftercare/prints/<int:print_id>.pdf",
+    views.reprint,
+    allow=STAFF,
+    health_data=True,
+)
 route(bp, "/aftercare", views.day, allow=STAFF)
-route(bp, "/aftercare/day", views.print_day, allow=STAFF, methods=("POST",))
-route(bp, "/aftercare/batches/<int:batch_id>.pdf", views.reprint_batch, allow=STAFF)
+route(
+    bp,
+    "/aftercare/day",
+    views.print_day,
+    allow=STAFF,
+    methods=("POST",),
+    health_data=True,
+)
+route(
+    bp,
+    "/aftercare/batches/<int:batch_id>.pdf",
+    views.reprint_batch,
+    allow=STAFF,
+    health_data=True,
+)
 route(bp, "/admin/aftercare", views.templates, allow=ADMIN)
 route(
     bp,

@@ -11,7 +11,7 @@ GET_POST = ("GET", "POST")
 
 route(bp, "", views.client_list, allow=STAFF)
 route(bp, "/new", views.client_new, allow=STAFF, methods=GET_POST)
-route(bp, "/<int:client_id>", views.profile, allow=STAFF)
+route(bp, "/<int:client_id>", views.profile, allow=STAFF, health_data=True)
 route(bp, "/<int:client_id>/edit", views.client_edit, allow=STAFF, methods=GET_POST)
 route(
     bp, "/<int:client_id>/archive", views.client_archive, allow=ADMIN, methods=("POST",)

@@ -15,6 +15,7 @@ route(
     views.staff_intake,
     allow=CLINICAL,
     methods=GET_POST,
+    health_data=True,
 )
 route(
     bp,
@@ -28,16 +29,31 @@ route(
     "/clients/<int:client_id>/intakes/compare",
     views.compare_intakes,
     allow=CLINICAL,
+    health_data=True,
 )
-route(bp, "/intakes/<int:intake_id>", views.intake_detail, allow=CLINICAL)
+route(
+    bp,
+    "/intakes/<int:intake_id>",
+    views.intake_detail,
+    allow=CLINICAL,
+    health_data=True,
+)
 route(
     bp,
     "/intakes/<int:intake_id>/clearance",
     views.record_clearance,
     allow=CLINICAL,
     methods=("POST",),
+    health_data=True,
 )
-route(bp, "/tablet/intake/<token>", views.tablet_intake, allow=PUBLIC, methods=GET_POST)
+route(
+    bp,
+    "/tablet/intake/<token>",
+    views.tablet_intake,
+    allow=PUBLIC,
+    methods=GET_POST,
+    health_data=True,
+)
 route(bp, "/tablet/thank-you", views.tablet_done, allow=PUBLIC)
 
 route(bp, "/admin/screening", admin_views.rules_overview, allow=ADMIN)

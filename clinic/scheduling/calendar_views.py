@@ -150,18 +150,14 @@ def _feeds_by_user(users: list[User]) -> dict[int, CalendarFeed]:
 
 
 def feeds():
-    """The owner's list of feed addresses, one per esthetician."""
+    """The owner's list of feed addresses, one per esthetician.
+
+    A GET changes nothing: an esthetician without an address gets a button
+    that creates one (a POST, like changing it).
+    """
     estheticians = queries.active_estheticians()
     found = _feeds_by_user(estheticians)
-    missing = [user for user in estheticians if user.id not in found]
-    if missing:
-        for user in missing:
-            db.session.add(CalendarFeed(user=user, token=CalendarFeed.new_token()))
-        db.session.commit()
-        # The commit expired every row: load them again in two queries.
-        estheticians = queries.active_estheticians()
-        found = _feeds_by_user(estheticians)
-    rows = [(user, found[user.id]) for user in estheticians]
+    rows = [(user, found.get(user.id)) for user in estheticians]
     return render_template("scheduling/feeds.html", rows=rows, action_form=ActionForm())
 
 
@@ -173,15 +169,22 @@ def rotate_feed(user_id: int):
         abort(400)
     from clinic import audit
 
-    feed = _feed_for(user)
-    feed.token = CalendarFeed.new_token()
-    feed.rotated_at = utcnow()
-    audit.record("calendar_feed.rotated", entity_type="user", entity_id=user.id)
-    db.session.commit()
-    flash(
-        f"{user.name}'s calendar address was changed; the old one no longer works.",
-        "success",
+    existing = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.user_id == user.id)
     )
+    if existing is None:
+        _feed_for(user)
+        audit.record("calendar_feed.created", entity_type="user", entity_id=user.id)
+        message = f"{user.name}'s calendar address was created."
+    else:
+        existing.token = CalendarFeed.new_token()
+        existing.rotated_at = utcnow()
+        audit.record("calendar_feed.rotated", entity_type="user", entity_id=user.id)
+        message = (
+            f"{user.name}'s calendar address was changed; the old one no longer works."
+        )
+    db.session.commit()
+    flash(message, "success")
     return redirect(url_for("scheduling.feeds"))
 
 

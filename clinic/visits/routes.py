@@ -15,8 +15,13 @@ route(
     views.start,
     allow=CLINICAL,
     methods=("GET", "POST"),
+    health_data=True,
 )
-route(bp, "/visits/<int:visit_id>", views.visit, allow=CLINICAL)
-route(bp, "/visits/<int:visit_id>/save", views.save, allow=CLINICAL, methods=POST)
-route(bp, "/visits/<int:visit_id>/sign", views.sign, allow=CLINICAL, methods=POST)
-route(bp, "/visits/<int:visit_id>/amend", views.amend, allow=CLINICAL, methods=POST)
+# Every visit page shows or changes treatment notes: all are health data.
+for rule, view, methods in (
+    ("/visits/<int:visit_id>", views.visit, ("GET",)),
+    ("/visits/<int:visit_id>/save", views.save, POST),
+    ("/visits/<int:visit_id>/sign", views.sign, POST),
+    ("/visits/<int:visit_id>/amend", views.amend, POST),
+):
+    route(bp, rule, view, allow=CLINICAL, methods=methods, health_data=True)

@@ -219,6 +219,16 @@ def audit_viewed(visit: Visit) -> None:
     _audit("visit.viewed", visit)
 
 
+def audit_start_viewed(appointment: Appointment) -> None:
+    """The start page shows the client's screening outcome (health data)."""
+    audit.record(
+        "screening.viewed",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        client_id=appointment.client_id,
+    )
+
+
 def last_signed_visit(client_id: int, before: Visit) -> Visit | None:
     return db.session.scalar(
         select(Visit)

@@ -41,6 +41,9 @@ def _user():
 
 
 def _start_page(appointment, form, status=200, blocked=None):
+    """The re-screen page shows the screening outcome: every view is audited."""
+    services.audit_start_viewed(appointment)
+    db.session.commit()
     intake = latest_intake(appointment.client_id)
     return render_template(
         "visits/start.html",
@@ -62,7 +65,7 @@ def start(appointment_id: int):
     if existing is not None:
         return redirect(url_for("visits.visit", visit_id=existing.id))
     form = RescreenForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: a HEAD used to answer 422
         return _start_page(appointment, form)
     if request.form.get("changed") == "new":
         rescreen = Rescreen.NEW_INTAKE

@@ -180,8 +180,25 @@ def diary(app):
 ADDRESS = re.compile(r'aria-label="Feed address of ([^"]+)" value="([^"]+)"')
 
 
+CREATE = re.compile(
+    r'action="(/admin/feeds/\d+/rotate)">[^<]*<input[^>]*>\s*'
+    r"<button[^>]*>Create address"
+)
+
+
+def create_missing_addresses(client) -> int:
+    """Press every "Create address" button of the admin's page; how many."""
+    html = client.get("/admin/feeds").get_data(as_text=True)
+    actions = CREATE.findall(html)
+    for action in actions:
+        assert submit(client, action, page="/admin/feeds").status_code == 302
+    return len(actions)
+
+
 def feed_paths(client) -> dict[str, str]:
-    """Esthetician name -> feed path, as the admin's page shows them."""
+    """Esthetician name -> feed path, as the admin's page shows them (the
+    addresses not created yet are created first, as the admin would)."""
+    create_missing_addresses(client)
     response = client.get("/admin/feeds")
     assert response.status_code == 200
     found = {}
@@ -299,6 +316,22 @@ def test_opening_the_page_again_keeps_the_addresses(app, client, admin, diary):
 
     assert feed_paths(client) == first
     assert len(set(first.values())) == 2
+
+
+def test_opening_the_page_creates_no_address(app, client, admin, diary):
+    """A GET changes nothing: addresses are created by a button (a POST)."""
+    client.get("/admin/feeds")
+    with app.app_context():
+        assert db.session.scalars(select(CalendarFeed)).all() == []
+    assert create_missing_addresses(client) == 2
+    assert create_missing_addresses(client) == 0
+    with app.app_context():
+        created = db.session.scalars(
+            select(AuditEvent.entity_id).where(
+                AuditEvent.action == "calendar_feed.created"
+            )
+        ).all()
+    assert sorted(created) == sorted(str(i) for i in diary["clinic"].estheticians)
 
 
 def test_a_deactivated_estheticians_feed_stops_working(app, client, admin, diary):

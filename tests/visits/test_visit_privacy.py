@@ -158,10 +158,14 @@ def test_every_view_and_change_is_audited_with_the_client(app):
         assert event.entity_type == "visit"
         return response, event
 
-    # Reading the start page shows screening, not notes: no visit row yet.
+    # Reading the start page shows screening, not notes: no visit row yet,
+    # but the screening outcome it shows is a read of health data.
     assert audit_counts(app) == {}
     user.get(start_url(appointment_id))
     assert audit_counts(app) == {}
+    [screening] = audit_events(app, "screening.viewed")
+    assert (screening.client_id, screening.user_id) == (client_id, me)
+    assert screening.entity_id == str(appointment_id)
 
     response, started = step(
         "visit.started",
