@@ -8,7 +8,12 @@ from clinic.privacy import views
 bp = Blueprint("privacy", __name__, url_prefix="/clients")
 
 route(
-    bp, "/<int:client_id>/export", views.export_client, allow=ADMIN, methods=("POST",)
+    bp,
+    "/<int:client_id>/export",
+    views.export_client,
+    allow=ADMIN,
+    methods=("POST",),
+    health_data=True,
 )
 route(
     bp,
