@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.auth import services, two_factor
@@ -26,23 +26,31 @@ def _sign_in_account() -> str:
     return submitted_email()
 
 
-# LOGIN_RATE_LIMIT attempts per IP, and per account, shared between the
-# password and the code steps; more get a 429.
-sign_in_limits = (
-    limiter.shared_limit(_login_rate, scope="sign-in-ip", methods=["POST"]),
-    limiter.shared_limit(
+def _code_failed(_response) -> bool:
+    return g.get("sign_in_code_failed", False)
+
+
+def _sign_in_limits(**options):
+    """LOGIN_RATE_LIMIT attempts per IP, and per account, over both sign-in
+    steps together (shared scopes); more get a 429."""
+    per_ip = limiter.shared_limit(
+        _login_rate, scope="sign-in-ip", methods=["POST"], **options
+    )
+    per_account = limiter.shared_limit(
         _login_rate,
         scope="sign-in-account",
         methods=["POST"],
         key_func=_sign_in_account,
-    ),
-)
+        **options,
+    )
+    return lambda view: per_ip(per_account(view))
 
 
-def _rate_limited_sign_in(view):
-    for decorator in reversed(sign_in_limits):
-        view = decorator(view)
-    return view
+# Every password attempt counts. A right code costs nothing: a two-factor
+# sign-in uses up one attempt, as a password-only one does, so staff signing
+# in behind one clinic IP are not throttled by the second step.
+_rate_limited_sign_in = _sign_in_limits()
+_rate_limited_code = _sign_in_limits(deduct_when=_code_failed)
 
 
 @_rate_limited_sign_in
@@ -74,7 +82,7 @@ def login():
     return redirect(safe_next(request.args.get("next")))
 
 
-@_rate_limited_sign_in
+@_rate_limited_code
 def login_code():
     """The second step. 401 with one generic message for any wrong code.
 
@@ -93,6 +101,7 @@ def login_code():
         return render_template("auth/login_code.html", form=form), status
     result = services.authenticate_code(pending.user_id, form.code.data)
     if result.user is None:
+        g.sign_in_code_failed = True
         too_many = two_factor.count_wrong_code(pending)
         db.session.commit()  # keep the failure count and the audit row
         if too_many:
