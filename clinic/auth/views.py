@@ -75,8 +75,7 @@ def login():
         return redirect(url_for("auth.login_code"))
     services.start_session(user)
     db.session.commit()
-    if two_factor.must_enrol(user):
-        flash("This clinic requires two-factor sign-in for admins.", "warning")
+    if two_factor.must_enrol(user):  # the set-up page says why
         return redirect(url_for("auth.two_factor_setup"))
     flash(f"Welcome, {user.name}.", "success")
     return redirect(safe_next(request.args.get("next")))
@@ -108,6 +107,7 @@ def login_code():
             flash("Too many wrong codes. Please sign in again.", "warning")
             return redirect(url_for("auth.login"))
         form.code.errors.append(GENERIC_CODE_FAILURE)
+        form.code.raw_data, form.code.data = None, ""  # a stale code helps no one
         return render_template("auth/login_code.html", form=form), 401
     user = result.user
     services.start_session(user)

@@ -184,6 +184,7 @@ def test_wrong_code_fails_generically_and_counts(app, client, enrolled):
     response = sign_in_with_code(client, user.email, wrong)
     assert response.status_code == 401
     assert GENERIC_CODE_FAILURE in text(response)
+    assert f'value="{wrong}"' not in text(response)  # the field starts empty
     assert not signed_in(client)
     assert load_user(app, user.id).failed_login_count == 1
     assert ("login.failed", "wrong two-factor code") in audit_actions(app, user.id)
