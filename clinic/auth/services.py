@@ -74,7 +74,9 @@ def authenticate(email: str, password: str) -> SignInResult:
     return SignInResult(user)
 
 
-def authenticate_code(user_id: int, code: str) -> SignInResult:
+def authenticate_code(
+    user_id: int, code: str, password_changed_at: float
+) -> SignInResult:
     """The second step: check an authenticator or recovery code.
 
     Wrong codes count toward the same lockout as wrong passwords; a disabled
@@ -92,6 +94,8 @@ def authenticate_code(user_id: int, code: str) -> SignInResult:
         refused = "account locked"
     elif not user.two_factor_enabled:
         refused = "two-factor was turned off meanwhile"
+    elif user.password_changed_at.timestamp() != password_changed_at:
+        refused = "password changed meanwhile"
     if refused:
         audit.record(
             "login.failed",

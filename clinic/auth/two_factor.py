@@ -238,6 +238,7 @@ class PendingSignIn:
     started_at: datetime
     wrong_codes: int
     next_url: str | None
+    password_changed_at: float  # a password reset meanwhile voids the step
 
 
 def begin_pending_sign_in(user: User, next_url: str | None) -> None:
@@ -249,6 +250,7 @@ def begin_pending_sign_in(user: User, next_url: str | None) -> None:
         "started_at": utcnow().timestamp(),
         "wrong_codes": 0,
         "next": next_url,
+        "password_changed_at": user.password_changed_at.timestamp(),
     }
 
 
@@ -264,6 +266,7 @@ def pending_sign_in() -> PendingSignIn | None:
             started_at=datetime.fromtimestamp(float(raw["started_at"]), UTC),
             wrong_codes=int(raw["wrong_codes"]),
             next_url=raw.get("next"),
+            password_changed_at=float(raw["password_changed_at"]),
         )
     except (KeyError, TypeError, ValueError):
         session.pop(_PENDING, None)

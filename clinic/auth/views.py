@@ -98,7 +98,9 @@ def login_code():
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/login_code.html", form=form), status
-    result = services.authenticate_code(pending.user_id, form.code.data)
+    result = services.authenticate_code(
+        pending.user_id, form.code.data, pending.password_changed_at
+    )
     if result.user is None:
         g.sign_in_code_failed = True
         too_many = two_factor.count_wrong_code(pending)

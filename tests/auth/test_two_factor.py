@@ -343,3 +343,28 @@ def test_a_right_code_does_not_use_up_an_attempt(app, client, enrolled):
     logout(client)
     assert login(client, user.email, DEFAULT_PASSWORD).location == CODE_STEP
     assert login(client, user.email, DEFAULT_PASSWORD).status_code == 429
+
+
+@pytest.mark.app_config(LOGIN_RATE_LIMIT="100/minute")
+def test_password_reset_between_the_steps_voids_the_pending_sign_in(
+    app, client, enrolled, make_user
+):
+    """An admin resets the password while someone sits at the code step."""
+    user, secret, _ = enrolled
+    assert login(client, user.email, DEFAULT_PASSWORD).location == CODE_STEP
+    admin_browser = app.test_client()
+    owner = make_user(Role.ADMIN)
+    login(admin_browser, owner.email, DEFAULT_PASSWORD)
+    temporary = "harbour lantern quietly glows"
+    submit(
+        admin_browser,
+        f"/admin/staff/{user.id}/password",
+        {"reset-password": temporary, "reset-confirm": temporary},
+        page=f"/admin/staff/{user.id}",
+    )
+    response = submit(client, CODE_STEP, {"code": code_for(secret)})
+    assert response.status_code == 401
+    assert not signed_in(client)
+    assert ("login.failed", "second step: password changed meanwhile") in (
+        audit_actions(app, user.id)
+    )
