@@ -48,6 +48,18 @@ class Defaults:
     LOCKOUT_THRESHOLD = 10
     LOCKOUT_MINUTES = 15
     RATELIMIT_STORAGE_URI = "memory://"
+
+    # Two-factor sign-in (TOTP authenticator app plus recovery codes). Optional
+    # for everyone; when this is on, an admin without it is sent to set it up
+    # straight after the password and can use no other page until done.
+    TWO_FACTOR_REQUIRED_FOR_ADMINS = False
+    TWO_FACTOR_PENDING_MINUTES = 5  # time allowed between password and code
+    TWO_FACTOR_MAX_CODE_ATTEMPTS = 5  # wrong codes before the password is asked again
+    # Key that seals the authenticator secrets in the database. Unset: derived
+    # from SECRET_KEY (so changing SECRET_KEY then needs every member to set up
+    # two-factor again, or sign in with a recovery code).
+    TWO_FACTOR_KEY: str | None = None
+    TWO_FACTOR_ISSUER: str | None = None  # name shown in the app; CLINIC_NAME
     RATELIMIT_HEADERS_ENABLED = True
 
     # Intake and screening.
@@ -86,6 +98,8 @@ _ENV_SETTINGS = {
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "CLINICAL_RECORD_RETENTION_YEARS": ("CLINICAL_RECORD_RETENTION_YEARS", int),
+    "TWO_FACTOR_REQUIRED_FOR_ADMINS": ("TWO_FACTOR_REQUIRED_FOR_ADMINS", "bool"),
+    "TWO_FACTOR_KEY": ("TWO_FACTOR_KEY", str),
 }
 
 

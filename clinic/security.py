@@ -128,6 +128,40 @@ def _require_password_change():
     return None
 
 
+# Pages an admin who must set up two-factor can still reach.
+_TWO_FACTOR_SETUP_ENDPOINTS = {
+    "auth.two_factor_setup",
+    "auth.recovery_codes",
+    "auth.logout",
+}
+
+
+def _require_two_factor():
+    """With TWO_FACTOR_REQUIRED_FOR_ADMINS, an admin without it must set it up.
+
+    Runs after the password-change gate: a forced password change comes first.
+    """
+    if (
+        request.endpoint is None
+        or request.endpoint.endswith("static")
+        or request.endpoint in _TWO_FACTOR_SETUP_ENDPOINTS
+        or not current_user.is_authenticated
+    ):
+        return None
+    from clinic.auth import two_factor
+
+    if not two_factor.must_enrol(current_user):
+        return None
+    if current_user.must_change_password and request.endpoint in (
+        _PASSWORD_CHANGE_ENDPOINTS
+    ):
+        return None
+    flash(
+        "Set up two-factor sign-in to continue: it is required for admins.", "warning"
+    )
+    return redirect(url_for("auth.two_factor_setup"))
+
+
 def init_app(app: Flask) -> None:
     declare_public("static")
     declare_public("bootstrap.static")
@@ -136,4 +170,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     app.before_request(enforce_access)
     app.before_request(_require_password_change)
+    app.before_request(_require_two_factor)
     app.after_request(_security_headers)

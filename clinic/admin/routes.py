@@ -40,3 +40,10 @@ route(
     allow=ADMIN,
     methods=("POST",),
 )
+route(
+    bp,
+    "/staff/<int:user_id>/two-factor/reset",
+    views.staff_reset_two_factor,
+    allow=ADMIN,
+    methods=("POST",),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from clinic import audit
+from clinic.auth import two_factor
 from clinic.auth.models import StaffSession, User
 from clinic.auth.passwords import hash_password
 from clinic.auth.services import find_user_by_email, normalise_email
@@ -139,6 +140,21 @@ def reset_password(user: User, password: str) -> int:
     )
     db.session.flush()
     return ended
+
+
+def reset_two_factor(user: User, *, by: User) -> int:
+    """Remove a member's two-factor (lost phone); ends their sessions.
+
+    They sign in with the password alone next time and set it up again (at
+    once, if the clinic requires it for their role).
+    """
+    if user.id == by.id:
+        raise StaffError(
+            "You cannot reset your own two-factor sign-in here; use your account page."
+        )
+    if not user.two_factor_enabled:
+        raise StaffError(f"{user.name} has no two-factor sign-in to reset.")
+    return two_factor.reset_by_admin(user)
 
 
 def end_sessions(user: User) -> int:

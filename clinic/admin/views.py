@@ -151,3 +151,14 @@ def staff_end_sessions(user_id: int):
     return _one_click(
         user_id, services.end_sessions, "{count} session(s) of {name} were ended."
     )
+
+
+def staff_reset_two_factor(user_id: int):
+    return _one_click(
+        user_id,
+        lambda user: services.reset_two_factor(
+            user, by=current_user._get_current_object()
+        ),
+        "Two-factor sign-in of {name} was reset; {count} session(s) ended. They "
+        "can sign in with their password and set it up again.",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from clinic.auth.passwords import password_problem, verify_password
@@ -90,3 +90,71 @@ class ChangePasswordForm(FlaskForm):
         # keeping it would defeat the forced change.
         if not field.errors and verify_password(self.user.password_hash, field.data):
             raise ValidationError("Choose a password different from your current one.")
+
+
+# --- two-factor ------------------------------------------------------------------
+
+_CODE_ATTRS = {
+    "autocomplete": "one-time-code",
+    "autocapitalize": "off",
+    "autocorrect": "off",
+    "spellcheck": "false",
+}
+
+
+def _current_password_field():
+    return PasswordField(
+        "Your password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class _PasswordConfirmedForm(FlaskForm):
+    """A form that asks the signed-in member for their password again."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_password(self, field) -> None:
+        if not verify_password(self.user.password_hash, field.data or ""):
+            raise ValidationError("The password is incorrect.")
+
+
+class SignInCodeForm(FlaskForm):
+    code = StringField(
+        "Authentication code",
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={**_CODE_ATTRS, "autofocus": True},
+        description="The 6-digit code from your authenticator app, or one of "
+        "your recovery codes.",
+    )
+    submit = SubmitField("Verify")
+
+
+class EnableTwoFactorForm(_PasswordConfirmedForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={**_CODE_ATTRS, "inputmode": "numeric"},
+        description="The 6-digit code your app shows now for this clinic.",
+    )
+    password = _current_password_field()
+    submit = SubmitField("Turn on two-factor sign-in")
+
+
+class DisableTwoFactorForm(_PasswordConfirmedForm):
+    password = _current_password_field()
+    code = StringField(
+        "Authentication code",
+        validators=[DataRequired(), Length(max=64)],
+        render_kw=_CODE_ATTRS,
+        description="From your authenticator app, or a recovery code.",
+    )
+    submit = SubmitField("Turn off two-factor sign-in")
+
+
+class RecoveryCodesForm(_PasswordConfirmedForm):
+    password = _current_password_field()
+    submit = SubmitField("Make new recovery codes")

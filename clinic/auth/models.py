@@ -7,7 +7,16 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, select
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.clock import utcnow
@@ -15,7 +24,7 @@ from clinic.db import UTCDateTime, enum_column
 from clinic.extensions import db
 from clinic.roles import Role
 
-__all__ = ["Role", "StaffSession", "User"]
+__all__ = ["RecoveryCode", "Role", "StaffSession", "User"]
 
 
 class User(UserMixin, db.Model):
@@ -23,6 +32,11 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("failed_login_count >= 0", name="failed_login_count_positive"),
         CheckConstraint("length(email) > 0", name="email_not_empty"),
+        CheckConstraint(
+            "(totp_secret IS NULL AND totp_enabled_at IS NULL) OR "
+            "(totp_secret IS NOT NULL AND totp_enabled_at IS NOT NULL)",
+            name="two_factor_complete",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +53,12 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in: the TOTP secret sealed with the app's key (never
+    # stored or shown in clear after enrolment), and the last time-step a code
+    # was accepted for, so that no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     sessions: Mapped[list[StaffSession]] = relationship(
         back_populates="user", lazy="raise_on_sql"
@@ -51,6 +71,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -152,6 +176,23 @@ class StaffSession(db.Model):
             row.end(reason, now)
             count += 1
         return count
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app.
+
+    Only the SHA-256 of the code is stored: codes carry about 80 random bits,
+    so the hash cannot be reversed by guessing, and no salt is needed.
+    """
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def count_users() -> int:

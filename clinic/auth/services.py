@@ -9,6 +9,7 @@ from flask_login import logout_user
 from sqlalchemy import select
 
 from clinic import audit
+from clinic.auth import two_factor
 from clinic.auth.models import StaffSession, User
 from clinic.auth.passwords import hash_password, needs_rehash, verify_password
 from clinic.clock import utcnow
@@ -35,6 +36,7 @@ def find_user_by_email(email: str, *, for_update: bool = False) -> User | None:
 class SignInResult:
     user: User | None
     locked_now: bool = False
+    method: str | None = None  # second step: "app" or "recovery"
 
 
 def authenticate(email: str, password: str) -> SignInResult:
@@ -67,12 +69,59 @@ def authenticate(email: str, password: str) -> SignInResult:
         return SignInResult(None, locked_now=locked)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.record_successful_login(now)
+    # The failure count is reset only when the sign-in completes: with
+    # two-factor on, a right password must not wipe the count of wrong codes.
     return SignInResult(user)
+
+
+def authenticate_code(
+    user_id: int, code: str, password_changed_at: float
+) -> SignInResult:
+    """The second step: check an authenticator or recovery code.
+
+    Wrong codes count toward the same lockout as wrong passwords; a disabled
+    or locked account fails like a wrong code. Audits every failure.
+    """
+    config = current_app.config
+    now = utcnow()
+    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        return SignInResult(None)
+    refused = None
+    if not user.active:
+        refused = "account disabled"
+    elif user.is_locked(now):
+        refused = "account locked"
+    elif not user.two_factor_enabled:
+        refused = "two-factor was turned off meanwhile"
+    elif user.password_changed_at.timestamp() != password_changed_at:
+        refused = "password changed meanwhile"
+    if refused:
+        audit.record(
+            "login.failed",
+            entity_type="user",
+            entity_id=user.id,
+            details=f"second step: {refused}",
+        )
+        return SignInResult(None)
+    method = two_factor.check_code(user, code, now)
+    if method is None:
+        locked = user.record_failed_login(
+            now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
+        )
+        audit.record(
+            "login.failed",
+            entity_type="user",
+            entity_id=user.id,
+            details="wrong two-factor code" + ("; account locked" if locked else ""),
+        )
+        return SignInResult(None, locked_now=locked)
+    return SignInResult(user, method=method)
 
 
 def start_session(user: User) -> StaffSession:
     """Open a fresh session: the old cookie's contents are dropped entirely."""
+    user.record_successful_login(utcnow())
     session.clear()
     staff_session, token = StaffSession.open(
         user, request.remote_addr, request.headers.get("User-Agent")

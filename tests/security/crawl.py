@@ -13,8 +13,9 @@ EXPECTED_CSP = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 SESSION_COOKIE = "clinic_session"
-# Public endpoints that send a visitor who is not signed in on to /login.
-PUBLIC_REDIRECTS_TO_LOGIN = {"dashboard.root"}
+# Public endpoints that send a visitor who is not signed in on to /login: the
+# root, and the sign-in code step opened without a password step first.
+PUBLIC_REDIRECTS_TO_LOGIN = {"dashboard.root", "auth.login_code"}
 
 
 def form_token(browser, role: Role | None) -> str:
