@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -113,9 +114,44 @@ def run_migrations_online():
         context.configure(
             connection=connection, target_metadata=get_metadata(), **conf_args
         )
-
-        with context.begin_transaction():
+        with (
+            _sqlite_foreign_keys_deferred_to_the_end(connection),
+            context.begin_transaction(),
+        ):
             context.run_migrations()
+            _check_sqlite_foreign_keys(connection)
+
+
+def _raw_sqlite(connection):
+    if connection.dialect.name != "sqlite":
+        return None
+    return connection.connection.driver_connection
+
+
+@contextmanager
+def _sqlite_foreign_keys_deferred_to_the_end(connection):
+    """SQLite batch migrations rebuild a table (create, copy, drop, rename);
+    with foreign keys enforced, dropping a table that other rows point at
+    fails, so a clinic holding data could not upgrade. SQLite only switches
+    enforcement outside a transaction: off for the run, the whole database
+    checked before the commit (``_check_sqlite_foreign_keys``), on again."""
+    raw = _raw_sqlite(connection)
+    if raw is None:
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_sqlite_foreign_keys(connection):
+    if _raw_sqlite(connection) is None:
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():
