@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from clinic.auth.passwords import password_problem, verify_password
+from clinic.forms_common import ClinicForm
 
 
 class PasswordPolicy:
@@ -53,7 +53,7 @@ def new_password_fields(label: str = "New password"):
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ClinicForm):
     email = EmailField(
         "Email",
         validators=[DataRequired(), Length(max=254)],
@@ -67,7 +67,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(ClinicForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired(), Length(max=1024)],

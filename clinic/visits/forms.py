@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -29,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms_common import line_filter, strip_filter
+from clinic.forms_common import ClinicForm, line_filter, strip_filter
 from clinic.visits.models import (
     ADVERSE_KINDS,
     Applicator,
@@ -77,7 +76,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RescreenForm(FlaskForm):
+class RescreenForm(ClinicForm):
     changed = RadioField(
         "Has anything changed in the client's health since then?",
         choices=[SelectChoice("no", "No, nothing changed"), SelectChoice("yes", "Yes")],
@@ -165,7 +164,7 @@ class ZoneNoteForm(Form):
 def visit_form_class():
     """The visit form with one ZoneNoteForm per zone (fields z_<code>-...)."""
 
-    class VisitForm(FlaskForm):
+    class VisitForm(ClinicForm):
         device = SelectField("Device", validators=[Optional()])
         conductive_product = StringField(
             "Conductive product",
@@ -229,7 +228,7 @@ def visit_form_class():
 VisitForm = visit_form_class()
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(ClinicForm):
     text = TextAreaField(
         "Amendment",
         validators=[DataRequired("Write the correction."), Length(max=5000)],
@@ -241,7 +240,7 @@ class AmendmentForm(FlaskForm):
     submit = SubmitField("Add amendment")
 
 
-class SignForm(FlaskForm):
+class SignForm(ClinicForm):
     confirm = BooleanField(
         "I confirm this record is complete and accurate.",
         validators=[DataRequired("Confirm to sign.")],
