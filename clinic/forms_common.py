@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+import wtforms
 from dateutil.relativedelta import relativedelta
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
@@ -54,6 +55,25 @@ class PlausibleBirthDate:
             raise ValidationError(
                 f"The date of birth cannot be more than {MAX_AGE_YEARS} years ago."
             )
+
+
+# The range of PostgreSQL's ``integer``, the type of every whole-number column.
+INTEGER_LIMIT = 2**31 - 1
+OUT_OF_RANGE = "This number is too large."
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number that fits the database's integer columns.
+
+    Beyond them PostgreSQL refuses the row (a 500), and WTForms' NumberRange
+    compares through float(), so a 400-digit number raised OverflowError.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not -INTEGER_LIMIT <= self.data <= INTEGER_LIMIT:
+            self.data = None
+            raise ValueError(OUT_OF_RANGE)
 
 
 # C0 control characters other than tab, line feed and carriage return. None

@@ -9,7 +9,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -22,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinic.forms_common import ClinicForm, line_filter, strip_filter
+from clinic.forms_common import ClinicForm, IntegerField, line_filter, strip_filter
 
 EXTRA_ROWS = 3  # blank rows offered for new instructions
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -30,7 +29,7 @@ from wtforms.validators import (
 )
 
 from clinic.catalogue.services import NonexistentLocalTime, local_to_utc
-from clinic.forms_common import ClinicForm, line_filter, strip_filter
+from clinic.forms_common import ClinicForm, IntegerField, line_filter, strip_filter
 from clinic.scheduling.models import BlockKind
 
 WEEKDAYS = (

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,7 +28,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_today
-from clinic.forms_common import ClinicForm, NotInFuture, line_filter, strip_filter
+from clinic.forms_common import (
+    ClinicForm,
+    IntegerField,
+    NotInFuture,
+    line_filter,
+    strip_filter,
+)
 from clinic.intake.models import ConsentKind, RuleSet, ScreeningRule
 from clinic.intake.screening import Answer, RuleClass
 from clinic.intake.services import Submission

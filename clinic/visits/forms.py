@@ -10,7 +10,6 @@ from wtforms import (
     DecimalField,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -28,7 +27,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms_common import ClinicForm, line_filter, strip_filter
+from clinic.forms_common import (
+    OUT_OF_RANGE,
+    ClinicForm,
+    IntegerField,
+    line_filter,
+    strip_filter,
+)
 from clinic.visits.models import (
     ADVERSE_KINDS,
     Applicator,
@@ -68,6 +73,8 @@ class WholeNumberField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
+            if str(exc) == OUT_OF_RANGE:
+                raise
             raise ValueError("Enter a whole number.") from exc
 
 

@@ -11,11 +11,11 @@ import pytest
 from flask_wtf import FlaskForm
 
 import clinic
-from clinic.forms_common import CONTROL_CHARACTERS, ClinicForm
+from clinic.forms_common import CONTROL_CHARACTERS, OUT_OF_RANGE, ClinicForm
 from tests.clients.support import NEW, client_count, client_form, field_error
 from tests.fuzz.world import build_world
 from tests.helpers import submit
-from tests.visits.support import frozen_clock
+from tests.visits.support import frozen_clock, notes_of, save, zone
 
 
 def _all_subclasses(cls):
@@ -80,3 +80,37 @@ def test_series_confirm_with_a_tampered_protocol_is_a_400(app, make_user):
             page="/dashboard",
         )
     assert response.status_code == 400
+
+
+def test_a_400_digit_number_is_a_field_message(app, make_user):
+    """Was a 500: WTForms' NumberRange compares through float() (OverflowError)."""
+    with frozen_clock():
+        world = build_world(app, make_user)
+        admin = world.browser(app, "admin")
+        url = f"/admin/screening/rules/{world.rule_code}"
+        response = submit(
+            admin,
+            url,
+            {
+                "label": "Implant",
+                "question": "Any implant?",
+                "rule_class": "temporary",
+                "waiting_days": "9" * 400,
+                "note": "fuzz",
+            },
+        )
+    assert response.status_code == 422
+    assert OUT_OF_RANGE in response.get_data(as_text=True)
+
+
+def test_a_duration_beyond_the_integer_column_is_a_field_message(app, make_user):
+    """Was a 500 on PostgreSQL (integer out of range) for a treated zone."""
+    with frozen_clock():
+        world = build_world(app, make_user)
+        esthetician = world.browser(app, "esthetician")
+        response = save(
+            esthetician, world.draft_visit_id, zone("neck", duration="99999999999")
+        )
+    assert response.status_code == 422
+    assert OUT_OF_RANGE in response.get_data(as_text=True)
+    assert notes_of(app, world.draft_visit_id) == {}
