@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 
 import clinic
 from clinic.forms_common import CONTROL_CHARACTERS, OUT_OF_RANGE, ClinicForm
+from clinic.roles import Role
 from tests.clients.support import NEW, client_count, client_form, field_error
 from tests.fuzz.world import build_world
 from tests.helpers import submit
@@ -114,3 +115,13 @@ def test_a_duration_beyond_the_integer_column_is_a_field_message(app, make_user)
     assert response.status_code == 422
     assert OUT_OF_RANGE in response.get_data(as_text=True)
     assert notes_of(app, world.draft_visit_id) == {}
+
+
+@pytest.mark.parametrize("chosen", ["2147483648", "-1", "9" * 30])
+def test_week_of_an_impossible_esthetician_is_a_404(
+    client, make_user, front_desk, chosen
+):
+    """Was a 500 on PostgreSQL (integer out of range) for 2147483648."""
+    make_user(Role.ESTHETICIAN)
+    response = client.get(f"/calendar/week?esthetician={chosen}")
+    assert response.status_code == 404
