@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 
+import wtforms
 from dateutil.relativedelta import relativedelta
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField
 from wtforms.validators import ValidationError
 
 from clinic.text import clean_line
@@ -50,3 +55,55 @@ class PlausibleBirthDate:
             raise ValidationError(
                 f"The date of birth cannot be more than {MAX_AGE_YEARS} years ago."
             )
+
+
+# The range of PostgreSQL's ``integer``, the type of every whole-number column.
+INTEGER_LIMIT = 2**31 - 1
+OUT_OF_RANGE = "This number is too large."
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number that fits the database's integer columns.
+
+    Beyond them PostgreSQL refuses the row (a 500), and WTForms' NumberRange
+    compares through float(), so a 400-digit number raised OverflowError.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not -INTEGER_LIMIT <= self.data <= INTEGER_LIMIT:
+            self.data = None
+            raise ValueError(OUT_OF_RANGE)
+
+
+# C0 control characters other than tab, line feed and carriage return. None
+# belongs in a name or a note; NUL is refused by PostgreSQL's text types (a 500
+# there), the others garble terminals, CSV exports and PDFs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this text."
+
+
+def _leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+class ClinicForm(FlaskForm):
+    """The base of every form of the app: refuses control characters in any
+    submitted value, with the message next to the field, so bad bytes get a
+    422 instead of reaching the database."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            sent = field.raw_data or ()
+            if any(isinstance(value, str) and _CONTROL.search(value) for value in sent):
+                if CONTROL_CHARACTERS not in field.errors:
+                    field.errors = [*field.errors, CONTROL_CHARACTERS]
+                valid = False
+        return valid

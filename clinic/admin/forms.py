@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 from clinic.auth.forms import new_password_fields
-from clinic.forms_common import strip_filter
+from clinic.forms_common import ClinicForm, strip_filter
 from clinic.roles import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -28,7 +27,7 @@ def _name_field():
     )
 
 
-class StaffCreateForm(FlaskForm):
+class StaffCreateForm(ClinicForm):
     name = _name_field()
     email = EmailField(
         "Email",
@@ -45,13 +44,13 @@ class StaffCreateForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(ClinicForm):
     name = _name_field()
     role = _role_field()
     submit = SubmitField("Save changes")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(ClinicForm):
     password, confirm = new_password_fields("Temporary password")
     submit = SubmitField("Reset password")
 
@@ -60,7 +59,7 @@ class ResetPasswordForm(FlaskForm):
         self.personal_words = (user.email, user.name)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(ClinicForm):
     """A form with only the CSRF token: for one-click POST actions."""
 
     submit = SubmitField("Confirm")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -23,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinic.forms_common import line_filter, strip_filter
+from clinic.forms_common import ClinicForm, IntegerField, line_filter, strip_filter
 
 EXTRA_ROWS = 3  # blank rows offered for new instructions
 
@@ -42,7 +40,7 @@ class ItemForm(Form):
             raise ValidationError("Write the instruction for this duration.")
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(ClinicForm):
     title = StringField(
         "Title", validators=[DataRequired(), Length(max=200)], filters=[line_filter]
     )
@@ -79,7 +77,7 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(9000, 12, 31)
 
 
-class DayForm(FlaskForm):
+class DayForm(ClinicForm):
     day = DateField(
         "Day",
         validators=[DataRequired("Choose the day to print.")],

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from clinic.auth.passwords import password_problem, verify_password
+from clinic.forms_common import ClinicForm
 
 
 class PasswordPolicy:
@@ -53,7 +53,7 @@ def new_password_fields(label: str = "New password"):
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ClinicForm):
     email = EmailField(
         "Email",
         validators=[DataRequired(), Length(max=254)],
@@ -67,7 +67,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(ClinicForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired(), Length(max=1024)],
@@ -110,7 +110,7 @@ def _current_password_field():
     )
 
 
-class _PasswordConfirmedForm(FlaskForm):
+class _PasswordConfirmedForm(ClinicForm):
     """A form that asks the signed-in member for their password again."""
 
     def __init__(self, user, *args, **kwargs):
@@ -122,7 +122,7 @@ class _PasswordConfirmedForm(FlaskForm):
             raise ValidationError("The password is incorrect.")
 
 
-class SignInCodeForm(FlaskForm):
+class SignInCodeForm(ClinicForm):
     code = StringField(
         "Authentication code",
         validators=[DataRequired(), Length(max=64)],

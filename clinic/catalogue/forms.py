@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -31,7 +29,7 @@ from wtforms.validators import (
 )
 
 from clinic.catalogue.services import NonexistentLocalTime, local_to_utc
-from clinic.forms_common import line_filter, strip_filter
+from clinic.forms_common import ClinicForm, IntegerField, line_filter, strip_filter
 from clinic.scheduling.models import BlockKind
 
 WEEKDAYS = (
@@ -87,7 +85,7 @@ def _whole_number(
     )
 
 
-class CatalogueForm(FlaskForm):
+class CatalogueForm(ClinicForm):
     FIELDS: tuple[str, ...] = ()
 
     def values(self) -> dict:
@@ -222,7 +220,7 @@ class DeviceForm(CatalogueForm):
     submit = SubmitField("Save device")
 
 
-class WorkingHoursForm(FlaskForm):
+class WorkingHoursForm(ClinicForm):
     """One weekly range in clinic wall time (the same every week)."""
 
     weekday = SelectField(
@@ -275,7 +273,7 @@ def block_kind_label(kind: BlockKind) -> str:
     return _BLOCK_LABELS[kind]
 
 
-class BlockForm(FlaskForm):
+class BlockForm(ClinicForm):
     """A period in clinic wall time; ``validate`` fills ``starts_at_utc`` and
     ``ends_at_utc``. ``tz`` and ``now`` (aware UTC) are given by the view."""
 

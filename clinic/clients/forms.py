@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,7 +14,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from clinic.clock import clinic_today
-from clinic.forms_common import PlausibleBirthDate, line_filter, strip_filter
+from clinic.forms_common import (
+    ClinicForm,
+    PlausibleBirthDate,
+    line_filter,
+    strip_filter,
+)
 
 _PHONE = Regexp(
     r"^\+?[0-9 ()./-]{6,30}$",
@@ -23,7 +27,7 @@ _PHONE = Regexp(
 )
 
 
-class ClientForm(FlaskForm):
+class ClientForm(ClinicForm):
     given_name = StringField(
         "First name(s)",
         validators=[DataRequired("Enter the client's first name."), Length(max=100)],
@@ -101,7 +105,7 @@ class ClientForm(FlaskForm):
         }
 
 
-class ClientSearchForm(FlaskForm):
+class ClientSearchForm(ClinicForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -113,7 +117,7 @@ class ClientSearchForm(FlaskForm):
     )
 
 
-class ArchiveClientForm(FlaskForm):
+class ArchiveClientForm(ClinicForm):
     reason = StringField(
         "Reason",
         validators=[DataRequired("Say why the record is archived."), Length(max=200)],

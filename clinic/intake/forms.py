@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -30,7 +28,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_today
-from clinic.forms_common import NotInFuture, line_filter, strip_filter
+from clinic.forms_common import (
+    ClinicForm,
+    IntegerField,
+    NotInFuture,
+    line_filter,
+    strip_filter,
+)
 from clinic.intake.models import ConsentKind, RuleSet, ScreeningRule
 from clinic.intake.screening import Answer, RuleClass
 from clinic.intake.services import Submission
@@ -55,7 +59,7 @@ class QuestionFields:
     details: str
 
 
-class QuestionnaireBase(FlaskForm):
+class QuestionnaireBase(ClinicForm):
     """Consent and signature; the questions are added per rules version."""
 
     consent_treatment = BooleanField(
@@ -180,7 +184,7 @@ def questionnaire_form(rule_set: RuleSet, **kwargs) -> QuestionnaireBase:
     return Questionnaire(**kwargs)
 
 
-class ClearanceForm(FlaskForm):
+class ClearanceForm(ClinicForm):
     reason = TextAreaField(
         "Reason for clearance",
         validators=[
@@ -213,7 +217,7 @@ RULE_CLASS_CHOICES = [
 ]
 
 
-class RuleForm(FlaskForm):
+class RuleForm(ClinicForm):
     label = StringField(
         "Short name",
         validators=[DataRequired(), Length(max=100)],
@@ -295,7 +299,7 @@ class NewRuleForm(RuleForm):
     submit = SubmitField("Add rule (new rules version)")
 
 
-class MinimumAgeForm(FlaskForm):
+class MinimumAgeForm(ClinicForm):
     minimum_age = IntegerField(
         "Minimum age", validators=[InputRequired(), NumberRange(min=0, max=99)]
     )
@@ -307,7 +311,7 @@ class MinimumAgeForm(FlaskForm):
     submit = SubmitField("Save as a new rules version")
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(ClinicForm):
     title = StringField(
         "Title", validators=[DataRequired(), Length(max=200)], filters=[line_filter]
     )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from clinic.forms_common import line_filter
+from clinic.forms_common import ClinicForm, line_filter
 from clinic.privacy.erasure import CONFIRMATION_WORD
 from clinic.privacy.services import FORMATS
 
 
-class ExportForm(FlaskForm):
+class ExportForm(ClinicForm):
     format = RadioField(
         "Format",
         choices=[
@@ -28,7 +27,7 @@ class ExportForm(FlaskForm):
             raise ValidationError("Choose JSON or PDF.")
 
 
-class EraseForm(FlaskForm):
+class EraseForm(ClinicForm):
     reason = StringField(
         "Reason",
         validators=[

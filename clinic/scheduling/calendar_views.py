@@ -12,6 +12,7 @@ from clinic.auth.models import User
 from clinic.catalogue.models import Room
 from clinic.clock import clinic_today, clinic_tz, utcnow
 from clinic.extensions import db
+from clinic.forms_common import INTEGER_LIMIT
 from clinic.roles import Role
 from clinic.scheduling import queries
 from clinic.scheduling.forms import ActionForm
@@ -102,6 +103,8 @@ def week():
             monday=None,
         )
     chosen = request.args.get("esthetician", type=int) or estheticians[0].id
+    if not 0 < chosen <= INTEGER_LIMIT:  # PostgreSQL refuses the lookup itself
+        abort(404)
     esthetician = db.session.get(User, chosen)
     if esthetician is None or esthetician.role != Role.ESTHETICIAN:
         abort(404)

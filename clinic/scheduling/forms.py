@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -22,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_tz
-from clinic.forms_common import line_filter
+from clinic.forms_common import ClinicForm, line_filter
 
 WEEKDAYS = [
     "Monday",
@@ -67,7 +66,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SlotSearchForm(FlaskForm):
+class SlotSearchForm(ClinicForm):
     """GET form: which service, with whom, which day."""
 
     class Meta:
@@ -83,7 +82,7 @@ _ID = r"^[0-9]{1,18}$"
 _ID_OR_ANY = rf"^([0-9]{{1,18}}|{ANY})$"
 
 
-class BookSlotForm(FlaskForm):
+class BookSlotForm(ClinicForm):
     """POST form behind each free-time button (values checked by the service)."""
 
     # Ids are checked to be numbers here, so a tampered form is a 400, not a 500.
@@ -104,7 +103,7 @@ class BookSlotForm(FlaskForm):
         return value.astimezone(UTC) if value.tzinfo else None
 
 
-class SeriesPlanForm(FlaskForm):
+class SeriesPlanForm(ClinicForm):
     protocol = SelectField("Protocol", validators=[DataRequired()])
     esthetician = SelectField("Esthetician", default=ANY)
     first_day = DateField("First session on or after", validators=[DataRequired()])
@@ -128,8 +127,8 @@ class SessionRowForm(Form):
     esthetician = SelectField("Esthetician")
 
 
-class SeriesConfirmForm(FlaskForm):
-    protocol = HiddenField(validators=[DataRequired()])
+class SeriesConfirmForm(ClinicForm):
+    protocol = HiddenField(validators=[DataRequired(), Regexp(_ID)])
     esthetician = HiddenField()
     first_day = HiddenField()
     weekdays = HiddenField()
@@ -139,7 +138,7 @@ class SeriesConfirmForm(FlaskForm):
     confirm = SubmitField("Book all sessions")
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(ClinicForm):
     day = DateField("New date", validators=[DataRequired("Give a date.")])
     at = TimeField("New time", validators=[InputRequired("Give a time.")])
     esthetician = SelectField("Esthetician")
@@ -151,7 +150,7 @@ class RescheduleForm(FlaskForm):
     submit = SubmitField("Move the appointment")
 
 
-class CancelForm(FlaskForm):
+class CancelForm(ClinicForm):
     reason = StringField(
         "Reason for cancelling",
         validators=[DataRequired("Give the reason."), Length(max=300)],
@@ -160,7 +159,7 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Cancel the appointment")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ClinicForm):
     """Only the CSRF token: check-in, complete, no-show, rotate feed."""
 
     submit = SubmitField("Confirm")

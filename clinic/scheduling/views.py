@@ -278,8 +278,8 @@ def confirm_series(client_id: int):
     for row in form.sessions:
         row.esthetician.choices = esthetician_choices
     if not form.validate_on_submit():
-        if not form.protocol.data:
-            abort(400)
+        if not form.protocol.data or form.protocol.errors:
+            abort(400)  # the hidden protocol id was tampered with
         protocol = _get_or_404(Protocol, int(form.protocol.data))
         return render_template(
             "scheduling/series_confirm.html",

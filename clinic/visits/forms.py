@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,7 +27,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms_common import line_filter, strip_filter
+from clinic.forms_common import (
+    OUT_OF_RANGE,
+    ClinicForm,
+    IntegerField,
+    line_filter,
+    strip_filter,
+)
 from clinic.visits.models import (
     ADVERSE_KINDS,
     Applicator,
@@ -69,6 +73,8 @@ class WholeNumberField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
+            if str(exc) == OUT_OF_RANGE:
+                raise
             raise ValueError("Enter a whole number.") from exc
 
 
@@ -77,7 +83,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RescreenForm(FlaskForm):
+class RescreenForm(ClinicForm):
     changed = RadioField(
         "Has anything changed in the client's health since then?",
         choices=[SelectChoice("no", "No, nothing changed"), SelectChoice("yes", "Yes")],
@@ -165,7 +171,7 @@ class ZoneNoteForm(Form):
 def visit_form_class():
     """The visit form with one ZoneNoteForm per zone (fields z_<code>-...)."""
 
-    class VisitForm(FlaskForm):
+    class VisitForm(ClinicForm):
         device = SelectField("Device", validators=[Optional()])
         conductive_product = StringField(
             "Conductive product",
@@ -229,7 +235,7 @@ def visit_form_class():
 VisitForm = visit_form_class()
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(ClinicForm):
     text = TextAreaField(
         "Amendment",
         validators=[DataRequired("Write the correction."), Length(max=5000)],
@@ -241,7 +247,7 @@ class AmendmentForm(FlaskForm):
     submit = SubmitField("Add amendment")
 
 
-class SignForm(FlaskForm):
+class SignForm(ClinicForm):
     confirm = BooleanField(
         "I confirm this record is complete and accurate.",
         validators=[DataRequired("Confirm to sign.")],
