@@ -95,6 +95,26 @@ TARGETS: dict[str, Target] = {
         fresh_browser=True,
     ),
     "auth.change_password": _same(lambda w: "/account/password", "front_desk"),
+    # The code step needs a password step first; without one it is refused.
+    "auth.login_code": Target("anonymous", lambda w: "/login/code", fresh_browser=True),
+    "auth.two_factor_setup": _same(lambda w: "/account/two-factor", "front_desk"),
+    # Only shown once two-factor is on.
+    "auth.regenerate_recovery_codes": Target(
+        "front_desk", lambda w: "/account/two-factor/recovery-codes/new"
+    ),
+    "auth.disable_two_factor": Target(
+        "front_desk", lambda w: "/account/two-factor/disable"
+    ),
+    "admin.staff_reset_two_factor": Target(
+        "admin", lambda w: f"/admin/staff/{w.other_staff_id}/two-factor/reset"
+    ),
+    # privacy
+    "privacy.export_client": Target(
+        "admin",
+        lambda w: f"/clients/{w.client_id}/export",
+        page=lambda w: f"/clients/{w.client_id}",
+    ),
+    "privacy.erase_client": _same(lambda w: f"/clients/{w.client_id}/erase", "admin"),
     # admin: staff
     "admin.staff_new": _same(lambda w: "/admin/staff/new", "admin"),
     "admin.staff_edit": _same(lambda w: f"/admin/staff/{w.other_staff_id}", "admin"),
