@@ -259,17 +259,6 @@ def plan_series(client_id: int):
     )
 
 
-def _values_from(form: SeriesConfirmForm) -> dict:
-    from datetime import time
-
-    return {
-        "first_day": date.fromisoformat(form.first_day.data),
-        "esthetician": chosen_id(form.esthetician.data),
-        "weekdays": {int(d) for d in form.weekdays.data.split(",") if d},
-        "preferred_time": time.fromisoformat(form.preferred_time.data),
-    }
-
-
 def confirm_series(client_id: int):
     """Step 2: book every session, or none and show why (409)."""
     client = get_client_or_404(client_id)
