@@ -23,11 +23,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import Flowable
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 
 @dataclass(frozen=True)
@@ -273,3 +274,54 @@ class NumberedCanvas(rl_canvas.Canvas):
         else:
             self.drawString(MARGIN_X, FOOTER_Y, fit(label, FONT, 8.5, room))
         self.restoreState()
+
+
+PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+
+
+def document(
+    out,
+    page_size: str,
+    clinic: ClinicInfo,
+    *,
+    title: str,
+    subject: str,
+    creator: str,
+    invariant: bool = False,
+) -> BaseDocTemplate:
+    """A document of one full-width frame under the clinic's header, with the
+    fonts registered; raises ValueError for a page size other than A4/LETTER.
+    ``invariant`` leaves out the creation time, so equal content builds equal
+    bytes. Build it with ``canvasmaker=NumberedCanvas``."""
+    size = PAGE_SIZES.get(page_size)
+    if size is None:
+        raise ValueError(f"page size must be A4 or LETTER, not {page_size!r}")
+    register_fonts()
+    doc = BaseDocTemplate(
+        out,
+        pagesize=size,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=inline(title),
+        author=inline(clinic.name),
+        subject=inline(subject),
+        creator=creator,
+        lang="en",
+        invariant=int(invariant),
+        initialFontName=FONT,
+    )
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="body",
+    )
+    doc.addPageTemplates([PageTemplate("body", [frame], onPage=header_drawer(clinic))])
+    return doc

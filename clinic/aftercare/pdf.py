@@ -28,14 +28,10 @@ from dataclasses import dataclass
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
-    Frame,
     PageBreak,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -48,9 +44,6 @@ from clinic.pdfkit import (
     FONT,
     FONT_BOLD,
     INK,
-    MARGIN_BOTTOM,
-    MARGIN_TOP,
-    MARGIN_X,
     MUTED,
     RULE,
     TINT,
@@ -71,7 +64,6 @@ __all__ = [
     "sha256_hex",
 ]
 
-PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 DRAFT_TEXT = "DRAFT \u2013 visit not signed"
 
 
@@ -416,42 +408,17 @@ def build_pdf(
     """
     if not sheets:
         raise ValueError("no aftercare sheets to print")
-    size = PAGE_SIZES.get(page_size)
-    if size is None:
-        raise ValueError(f"page size must be A4 or LETTER, not {page_size!r}")
-    pdfkit.register_fonts()
-    st = _styles()
-
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(
+    doc = pdfkit.document(
         buffer,
-        pagesize=size,
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
-        title=inline(title),
-        author=inline(clinic.name),
-        subject=inline(subject),
+        page_size,
+        clinic,
+        title=title,
+        subject=subject,
         creator="Clinic aftercare sheets",
-        lang="en",
-        invariant=1,
-        initialFontName=FONT,
+        invariant=True,
     )
-    frame = Frame(
-        doc.leftMargin,
-        doc.bottomMargin,
-        doc.width,
-        doc.height,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
-    )
-    doc.addPageTemplates(
-        [PageTemplate("sheet", [frame], onPage=pdfkit.header_drawer(clinic))]
-    )
+    st = _styles()
 
     story: list = []
     for index, sheet in enumerate(sheets):

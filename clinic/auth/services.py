@@ -39,13 +39,27 @@ class SignInResult:
     method: str | None = None  # second step: "app" or "recovery"
 
 
+def _failed_attempt(user: User, now, what: str) -> SignInResult:
+    """A wrong password or code: counted toward the lockout, and audited."""
+    config = current_app.config
+    locked = user.record_failed_login(
+        now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
+    )
+    audit.record(
+        "login.failed",
+        entity_type="user",
+        entity_id=user.id,
+        details=what + ("; account locked" if locked else ""),
+    )
+    return SignInResult(None, locked_now=locked)
+
+
 def authenticate(email: str, password: str) -> SignInResult:
     """Check credentials; count failures and lock at the threshold.
 
     Unknown email, wrong password, disabled and locked accounts all fail the
     same way, after the same amount of hashing work. Audits every attempt.
     """
-    config = current_app.config
     now = utcnow()
     user = find_user_by_email(email, for_update=True)
     password_ok = verify_password(user.password_hash if user else None, password)
@@ -57,16 +71,7 @@ def authenticate(email: str, password: str) -> SignInResult:
         audit.record("login.failed", entity_type="user", entity_id=user.id, details=why)
         return SignInResult(None)
     if not password_ok:
-        locked = user.record_failed_login(
-            now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
-        )
-        audit.record(
-            "login.failed",
-            entity_type="user",
-            entity_id=user.id,
-            details="wrong password" + ("; account locked" if locked else ""),
-        )
-        return SignInResult(None, locked_now=locked)
+        return _failed_attempt(user, now, "wrong password")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     # The failure count is reset only when the sign-in completes: with
@@ -82,7 +87,6 @@ def authenticate_code(
     Wrong codes count toward the same lockout as wrong passwords; a disabled
     or locked account fails like a wrong code. Audits every failure.
     """
-    config = current_app.config
     now = utcnow()
     user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None:
@@ -106,16 +110,7 @@ def authenticate_code(
         return SignInResult(None)
     method = two_factor.check_code(user, code, now)
     if method is None:
-        locked = user.record_failed_login(
-            now, config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
-        )
-        audit.record(
-            "login.failed",
-            entity_type="user",
-            entity_id=user.id,
-            details="wrong two-factor code" + ("; account locked" if locked else ""),
-        )
-        return SignInResult(None, locked_now=locked)
+        return _failed_attempt(user, now, "wrong two-factor code")
     return SignInResult(user, method=method)
 
 

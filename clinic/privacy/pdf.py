@@ -15,13 +15,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.enums import TA_LEFT
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
-    Frame,
-    PageTemplate,
     Paragraph,
     Spacer,
     Table,
@@ -34,9 +30,6 @@ from clinic.pdfkit import (
     FONT,
     FONT_BOLD,
     INK,
-    MARGIN_BOTTOM,
-    MARGIN_TOP,
-    MARGIN_X,
     MUTED,
     RULE,
     TINT,
@@ -46,7 +39,6 @@ from clinic.pdfkit import (
     para_markup,
 )
 
-PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 FLAG = "Confidential"
 NONE = "\u2014"  # em dash for an empty value
 
@@ -500,9 +492,6 @@ def _access_log(events: list[dict], f: _Format, width, st) -> list:
 
 def build_pdf(data: dict, *, tz: ZoneInfo, page_size: str = "A4") -> bytes:
     """The export ``data`` as a PDF; raises ValueError for an unknown page size."""
-    size = PAGE_SIZES.get(page_size)
-    if size is None:
-        raise ValueError(f"page size must be A4 or LETTER, not {page_size!r}")
     pdfkit.register_fonts()
     st = _styles()
     f = _Format(tz)
@@ -513,33 +502,13 @@ def build_pdf(data: dict, *, tz: ZoneInfo, page_size: str = "A4") -> bytes:
     )
 
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(
+    doc = pdfkit.document(
         buffer,
-        pagesize=size,
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM,
+        page_size,
+        clinic,
         title=f"Client record \u00b7 {name}",
-        author=inline(clinic.name),
         subject="Export of a client's record (right of access)",
         creator="Clinic client export",
-        lang="en",
-        initialFontName=FONT,
-    )
-    frame = Frame(
-        doc.leftMargin,
-        doc.bottomMargin,
-        doc.width,
-        doc.height,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        id="body",
-    )
-    doc.addPageTemplates(
-        [PageTemplate("record", [frame], onPage=pdfkit.header_drawer(clinic))]
     )
     width = doc.width
     counts = data["counts"]
