@@ -83,7 +83,8 @@ def two_factor_setup():
     uri = totp.provisioning_uri(secret, user.email, two_factor.issuer())
     # segno writes the SVG itself (path data and our fixed title): nothing
     # from the user reaches the markup except inside the encoded modules.
-    svg = Markup(totp.qr_svg(uri, "QR code for your authenticator app"))  # noqa: S704
+    label = "QR code for your authenticator app; the key is also written below"
+    svg = Markup(totp.qr_svg(uri, label))  # noqa: S704
     return render_template(
         "auth/two_factor_setup.html",
         form=form,
