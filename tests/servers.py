@@ -86,7 +86,12 @@ class Gunicorn:
 
 @contextmanager
 def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/login"):
-    """Serve ``clinic:create_app()`` with ``env``; stopped whatever the outcome."""
+    """Serve ``clinic:create_app()`` with ``env``; stopped whatever the outcome.
+
+    Threaded workers: Chromium opens spare connections ahead of need, and a
+    sync worker waits on such an idle socket (until its 30 s timeout) while
+    the real request queues; in production a buffering proxy absorbs them.
+    """
     port = free_port()
     with log.open("w") as log_file:
         process = subprocess.Popen(  # noqa: S603 - fixed command line
@@ -94,6 +99,10 @@ def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/logi
                 str(BIN / "gunicorn"),
                 "-w",
                 str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
                 "-b",
                 f"127.0.0.1:{port}",
                 "--no-control-socket",
