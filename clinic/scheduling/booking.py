@@ -1,8 +1,10 @@
 """Booking: the one place where appointments take resources.
 
-Every path that books, reschedules or re-books goes through ``place``: it
-checks the client's eligibility (DESIGN.md, guarantee 2), the esthetician's
-hours and blocks, then takes the allocations. Overlap is refused twice: a
+Every path that books, reschedules or re-books checks each placement with
+``check_placement`` (the client's eligibility, DESIGN.md guarantee 2, the
+esthetician's hours and blocks, free resources) and writes it inside
+``taking_slots``: ``place`` for one appointment, ``move`` for a reschedule,
+and the series service for all its sessions at once. Overlap is refused twice: a
 query inside the serialised transaction gives the friendly answer, and the
 database (exclusion constraint on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)
 guarantees it when two requests race. Functions flush, never commit.
