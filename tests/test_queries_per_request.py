@@ -30,6 +30,7 @@ from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment, Block, BlockKind
 from clinic.visits import services as visits
 from clinic.visits.models import Rescreen
+from tests.aftercare.support import zone_input
 from tests.conftest import base_config
 from tests.helpers import DEFAULT_PASSWORD, login
 from tests.scheduling.support import add_client, build_clinic, local
@@ -38,23 +39,6 @@ SIZES = (2, 12)
 ADMIN_EMAIL = "owner@queries.test.clinic"
 # Opening hours long enough for a day of back-to-back sessions.
 HOURS = [(time(6, 0), time(23, 0))]
-
-
-def _zone(code: str) -> visits.ZoneInput:
-    return visits.ZoneInput(
-        zone=code,
-        current_ua=200.0,
-        frequency_hz=10.0,
-        waveform="square",
-        polarity="positive",
-        applicator="probes",
-        duration_seconds=60,
-        holds=None,
-        sensation="tingling",
-        observation="",
-        adverse=False,
-        override_reason="",
-    )
 
 
 def populate(app, n: int) -> dict:
@@ -131,7 +115,9 @@ def populate(app, n: int) -> dict:
             visit, _ = visits.start_visit(
                 appointment, user=admin, rescreen=Rescreen.NO_CHANGE
             )
-            visits.save_visit(visit, {}, [_zone("neck"), _zone("brow")], user=admin)
+            visits.save_visit(
+                visit, {}, [zone_input("neck"), zone_input("brow")], user=admin
+            )
             visits.sign_visit(visit, user=admin)
         # The Clara clients: one appointment each today, later than Petra's.
         for i, client_id in enumerate(clients):
