@@ -17,6 +17,10 @@ from clinic.extensions import db
 from clinic.text import digits, fold
 
 SEARCH_LIMIT = 50
+# A search reads at most this many matches: past it the fragment is too
+# common to list (100,000 clients hold thousands of "smith"), and the page
+# asks for more of the name instead of sorting every match.
+SEARCH_CAP = 2 * SEARCH_LIMIT
 # Phones match on their last digits, so "+44 7700 900123" finds "07700 900123".
 PHONE_MATCH_DIGITS = 9
 
@@ -50,6 +54,15 @@ _SEARCH_INDEX_FOUND: WeakKeyDictionary = WeakKeyDictionary()
 
 def _matches(stmt) -> list[ClientMatch]:
     return [ClientMatch(*row) for row in db.session.execute(stmt)]
+
+
+class SearchResult(NamedTuple):
+    """What a search found: the first ``limit`` matches by name and how many
+    matched, or ``too_many`` (more than ``SEARCH_CAP``: nothing listed)."""
+
+    clients: list[ClientMatch]
+    found: int
+    too_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,33 +222,51 @@ def _search_index_in_schema() -> bool:
 
 def search_clients(
     query: str, *, include_archived: bool = False, limit: int = SEARCH_LIMIT
-) -> list[ClientMatch]:
-    """Clients matching every word of ``query`` in name, email or phone."""
+) -> SearchResult:
+    """Clients matching every word of ``query`` in name, email or phone.
+
+    Bounded work whatever the size of the clinic: at most ``SEARCH_CAP + 1``
+    matches are read, in index order; when that many match, the fragment is
+    too common to list and the result says so. Otherwise every match was
+    read, so the first ``limit`` by name are exactly those.
+    """
     tokens = [t for t in (_search_token(word) for word in query.split()) if t][:6]
     if not tokens:
-        return []
-    stmt = _MATCH_COLUMNS
-    for token in tokens:
-        stmt = stmt.where(
-            Client.search_text.like(f"%{_escape_like(token)}%", escape="\\")
-        )
+        return SearchResult([], 0)
+    conditions = [
+        Client.search_text.like(f"%{_escape_like(token)}%", escape="\\")
+        for token in tokens
+    ]
+    if not include_archived:
+        conditions.append(Client.archived_at.is_(None))
+    found = _MATCH_COLUMNS.where(*conditions)
     # A trigram index finds words of 3 letters or more without reading every
     # client: PostgreSQL uses its own for the LIKE above; SQLite's is a
-    # separate FTS5 table, asked first to narrow the rows the LIKE checks.
+    # separate FTS5 table that drives the search (the LIKE still decides).
     long_tokens = [token for token in tokens if len(token) >= 3]
     if long_tokens and _sqlite_search_index():
+        index = table(SEARCH_INDEX_TABLE)
         phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_tokens)
-        stmt = stmt.where(
-            Client.id.in_(
-                select(literal_column("rowid"))
-                .select_from(table(SEARCH_INDEX_TABLE))
-                .where(literal_column(SEARCH_INDEX_TABLE).op("MATCH")(phrases))
+        found = found.select_from(
+            index.join(
+                Client, Client.id == literal_column(f"{SEARCH_INDEX_TABLE}.rowid")
             )
-        )
-    if not include_archived:
-        stmt = stmt.where(Client.archived_at.is_(None))
-    stmt = stmt.order_by(Client.family_name, Client.given_name, Client.id).limit(limit)
-    return _matches(stmt)
+        ).where(literal_column(SEARCH_INDEX_TABLE).op("MATCH")(phrases))
+    found = found.limit(SEARCH_CAP + 1).subquery()
+    stmt = (
+        select(*found.c, func.count().over().label("found"))
+        .order_by(found.c.family_name, found.c.given_name, found.c.id)
+        .limit(limit)
+    )
+    result = db.session.execute(stmt)
+    first = result.fetchone()
+    if first is None:
+        return SearchResult([], 0)
+    if first.found > SEARCH_CAP:
+        result.close()  # the rest is not shown
+        return SearchResult([], first.found, too_many=True)
+    rows = [first, *result]
+    return SearchResult([ClientMatch(*row[:-1]) for row in rows], first.found)
 
 
 def recent_clients(limit: int = 20) -> list[ClientMatch]:

@@ -27,18 +27,19 @@ def client_list():
     include_archived = request.args.get("archived") == "1" and allowed(
         "clients.client_archive", current_user.role
     )
-    results = (
+    found = (
         services.search_clients(query, include_archived=include_archived)
         if query
-        else services.recent_clients()
+        else None
     )
     return render_template(
         "clients/list.html",
         form=form,
         query=query,
-        clients=results,
+        clients=found.clients if found else services.recent_clients(),
+        found=found,
         include_archived=include_archived,
-        limit=services.SEARCH_LIMIT,
+        cap=services.SEARCH_CAP,
     ), (200 if not form.errors else 422)
 
 

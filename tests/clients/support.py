@@ -87,13 +87,23 @@ def field_error(response, field_id: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
-def listed_ids(response) -> list[int]:
-    """Ids of the clients in the result table of the list page, in order."""
+def _result_links(response) -> list[tuple[str, str]]:
+    """(id, name) of each client linked in the list page's table, in order."""
     body = response.get_data(as_text=True)
     if "<tbody>" not in body:
         return []
     table = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return [int(i) for i in re.findall(r'<a href="/clients/(\d+)">', table)]
+    return re.findall(r'<a href="/clients/(\d+)">([^<]*)</a>', table)
+
+
+def listed_ids(response) -> list[int]:
+    """Ids of the clients in the result table of the list page, in order."""
+    return [int(client_id) for client_id, _ in _result_links(response)]
+
+
+def listed_names(response) -> list[str]:
+    """Full names of the clients in the result table, in order."""
+    return [html.unescape(name) for _, name in _result_links(response)]
 
 
 def search(client, query: str, **params):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from clinic.clients.services import SEARCH_CAP
 from clinic.roles import Role
 from tests.clients.support import (
     LIST,
     field_error,
     listed_ids,
+    listed_names,
     page_text,
     search,
 )
@@ -213,16 +215,50 @@ class TestRecentAndLimits:
         assert field_error(response, "q") == ""
         assert listed_ids(response) == []
 
-    def test_results_are_capped_and_say_so(self, client, front_desk, make_client):
-        for _ in range(51):
-            make_client(family_name="Many")
+    def test_the_first_50_by_name_are_listed_with_the_count(
+        self, client, front_desk, make_client
+    ):
+        # Registered in reverse order: the list is by name, not by id.
+        names = [f"Given{n:03d}" for n in range(51)]
+        for name in reversed(names):
+            make_client(given_name=name, family_name="Many")
 
         response = search(client, "many")
 
-        assert len(listed_ids(response)) == 50
+        assert response.status_code == 200
+        listed = listed_names(response)
+        assert listed == [f"{name} Many" for name in names[:50]]
         text = page_text(response)
-        assert "50+ matches for “many”" in text
-        assert "Only the first 50 matches are shown" in text
+        assert "51 matches for “many”" in text
+        assert "The first 50 of 51, by name, are shown" in text
+
+    def test_a_fragment_too_common_to_list_asks_for_more(
+        self, client, front_desk, make_client
+    ):
+        for n in range(SEARCH_CAP + 1):
+            make_client(given_name=f"Given{n:03d}", family_name="Common")
+        make_client(given_name="Pat", family_name="Common")
+
+        response = search(client, "common")
+
+        assert response.status_code == 200
+        assert listed_ids(response) == []
+        text = page_text(response)
+        assert f"More than {SEARCH_CAP} matches for “common”" in text
+        assert "Too many clients match to list them" in text
+        # More of the name finds the one wanted.
+        narrowed = search(client, "pat common")
+        assert listed_names(narrowed) == ["Pat Common"]
+        assert "1 match for “pat common”" in page_text(narrowed)
+
+    def test_exactly_the_cap_is_still_listed(self, client, front_desk, make_client):
+        for n in range(SEARCH_CAP):
+            make_client(given_name=f"Given{n:03d}", family_name="Capped")
+
+        response = search(client, "capped")
+
+        assert len(listed_ids(response)) == 50
+        assert f"{SEARCH_CAP} matches for “capped”" in page_text(response)
 
     def test_anonymous_visitor_is_sent_to_sign_in(self, client, people):
         response = search(client, "anna")

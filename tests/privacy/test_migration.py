@@ -50,6 +50,6 @@ def test_erasure_columns_step_down_and_up_with_clients(empty_database_uri):
         client = db.session.scalar(select(Client))
         assert client.erased_at is None and client.erasure_reason == ""
         assert _triggers() == 3
-        assert [c.id for c in search_clients("stepwise")] == [client.id]
+        assert [c.id for c in search_clients("stepwise").clients] == [client.id]
         db.session.remove()
         db.engine.dispose()
