@@ -295,6 +295,10 @@ def in_process(database_url: str, meta: dict) -> dict:
             searches += timed(lambda f=fragment: search_clients(f), 3)
         out["client_search_ms"] = median(searches)
         out["client_search_fragments"] = search_fragments(meta)
+        # How many each found ("101" is the cap: too common to list).
+        out["client_search_found"] = [
+            search_clients(f).found for f in out["client_search_fragments"]
+        ]
         # The index alone, without the result size: a phone number finds one.
         first, last = meta["first_client_id"], meta["last_client_id"]
         step = max(1, (last - first) // len(SEARCHES))

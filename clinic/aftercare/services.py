@@ -39,30 +39,39 @@ class AftercareError(ValueError):
 
 
 def current_template(service_id: int) -> AftercareTemplate | None:
-    return db.session.scalar(
-        select(AftercareTemplate)
-        .where(AftercareTemplate.service_id == service_id)
-        .options(selectinload(AftercareTemplate.items))
-        .order_by(AftercareTemplate.version.desc())
-        .limit(1)
+    """The service's latest template with its items, in one statement."""
+    return (
+        db.session.execute(
+            select(AftercareTemplate)
+            .where(AftercareTemplate.service_id == service_id)
+            .options(joinedload(AftercareTemplate.items))
+            .order_by(AftercareTemplate.version.desc())
+            .limit(1)
+        )
+        .unique()
+        .scalar_one_or_none()
     )
 
 
 def visit_for_sheet(visit_id: int) -> Visit | None:
     """The visit with everything its sheet shows, loaded up front (not one lazy
     load at a time: printing should cost little more than building the PDF)."""
-    return db.session.scalar(
-        select(Visit)
-        .where(Visit.id == visit_id)
-        .options(
-            joinedload(Visit.appointment).options(
-                joinedload(Appointment.service),
-                joinedload(Appointment.series).selectinload(Series.appointments),
-            ),
-            joinedload(Visit.client),
-            joinedload(Visit.esthetician),
-            selectinload(Visit.zone_notes),
+    return (
+        db.session.execute(
+            select(Visit)
+            .where(Visit.id == visit_id)
+            .options(
+                joinedload(Visit.appointment).options(
+                    joinedload(Appointment.service),
+                    joinedload(Appointment.series).selectinload(Series.appointments),
+                ),
+                joinedload(Visit.client),
+                joinedload(Visit.esthetician),
+                joinedload(Visit.zone_notes),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
 
 
