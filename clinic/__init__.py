@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from clinic import cli, errors, security
 from clinic.auth import passwords
 from clinic.config import load_config
-from clinic.db import configure_sqlite
+from clinic.db import configure_postgresql, configure_sqlite
 from clinic.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

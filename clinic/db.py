@@ -158,6 +158,25 @@ def include_object_for(dialect_name: str):
     return include_object
 
 
+def configure_postgresql(engine: Engine) -> None:
+    """Sessions in UTC on PostgreSQL (no-op on other databases).
+
+    Every time is stored and compared in UTC; psycopg turns each timestamptz
+    into a datetime in the session's time zone, and only a zone spelled
+    "UTC" gets its fast path: a server set to "Etc/UTC" (Debian's default)
+    or a local zone made reading a month of bookings twice as slow.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET outside any transaction
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.autocommit = autocommit
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Install the connection recipe for SQLite (no-op on other databases).
 

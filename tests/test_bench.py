@@ -97,6 +97,9 @@ def test_merged_busy_runs_cover_the_same_time(seeded):
         assert plain
         for key, intervals in plain.items():
             assert merge(busy[key]) == merge(intervals), key
+        # Back-to-back bookings were merged, not merely copied.
+        runs = queries._allocation_runs(start, end)
+        assert len(runs) < sum(len(intervals) for intervals in plain.values())
 
 
 def test_slots_by_day_equal_the_whole_window(seeded):

@@ -70,6 +70,21 @@ def test_sqlite_is_tuned_for_several_users(app, db_session):
     assert db_session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
+def test_postgresql_sessions_run_in_utc(app, make_user, db_session):
+    """psycopg's fast path for timestamptz needs the zone spelled "UTC"."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the session time zone is a PostgreSQL setting")
+    assert db_session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    user = make_user(Role.ADMIN)
+    loaded = db_session.execute(
+        text('SELECT created_at FROM "user" WHERE id = :id'), {"id": user.id}
+    ).scalar()
+    assert loaded.tzinfo is UTC
+    # Still UTC after a transaction ends and the connection is reused.
+    db_session.commit()
+    assert db_session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+
+
 def test_sqlite_write_lock_is_taken_at_begin(app, db_session):
     """BEGIN IMMEDIATE: a second transaction waits until the first ends."""
     if db.engine.dialect.name != "sqlite":

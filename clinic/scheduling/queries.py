@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import String, cast, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from clinic.auth.models import User
@@ -71,34 +71,41 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
 
     A busy month is tens of thousands of allocations but a few runs per
     resource and day; converting and checking every row was most of the cost
-    of a month of availability. The times are compared as stored (fixed-width
-    ISO text on SQLite, timestamptz on PostgreSQL: both sort like the
-    instants they hold) and only the ends of each run are converted.
-    Returns ``[kind value, resource id, raw start, raw end]`` lists.
+    of a month of availability. The times are read and compared as UTC
+    wall-clock text (as SQLite stores them; PostgreSQL renders them so), which
+    sorts like the instants, and only the ends of each run become datetimes.
+    Returns ``[kind value, resource id, start text, end text]`` lists.
     """
-    kind = type_coerce(Allocation.resource_kind, String).label("kind")
-    starts = type_coerce(Allocation.starts_at, String).label("starts")
-    ends = type_coerce(Allocation.ends_at, String).label("ends")
-    in_window = (
-        Allocation.active.is_(True),
-        Allocation.starts_at < end,
-        Allocation.ends_at > start,
-    )
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        # The server merges them (a quarter of the rows to send and parse).
-        return [list(row) for row in connection.execute(_runs_in_sql(in_window))]
-    # Core, not the ORM: plain rows, no per-row ORM bookkeeping. Merged here
-    # (SQLite's window functions are slower than this loop), in the order of
-    # the covering index on the end, so nothing is sorted: each row ends at
+
+        def as_text(column):
+            return cast(func.timezone("UTC", column), String)
+
+    else:
+
+        def as_text(column):
+            return type_coerce(column, String)
+
+    # Core, not the ORM: plain rows, no per-row ORM bookkeeping. In the order
+    # of the covering index on the end, so nothing is sorted: each row ends at
     # or after every earlier one, so when it reaches back into its
     # resource's last run it extends that run to its end (and to its start,
     # should it start earlier). The runs are the same as sorting by start
     # would give while a resource's allocations never overlap; if some did,
     # runs might overlap, which the engine handles (it ORs busy times).
     rows = connection.execute(
-        select(kind, Allocation.resource_id, starts, ends)
-        .where(*in_window)
+        select(
+            type_coerce(Allocation.resource_kind, String),
+            Allocation.resource_id,
+            as_text(Allocation.starts_at),
+            as_text(Allocation.ends_at),
+        )
+        .where(
+            Allocation.active.is_(True),
+            Allocation.starts_at < end,
+            Allocation.ends_at > start,
+        )
         .order_by(Allocation.ends_at)
     )
     runs: list[list] = []
@@ -116,46 +123,8 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
     return runs
 
 
-def _runs_in_sql(in_window):
-    """The runs of ``_allocation_runs`` as one query (gaps and islands): an
-    allocation starts a new run unless an earlier one of its resource reaches
-    it; the running count of run starts numbers the runs."""
-    resource = (Allocation.resource_kind, Allocation.resource_id)
-    order = (Allocation.starts_at, Allocation.ends_at)
-    reach = func.max(Allocation.ends_at).over(
-        partition_by=resource, order_by=order, rows=(None, -1)
-    )
-    flagged = (
-        select(
-            type_coerce(Allocation.resource_kind, String).label("kind"),
-            Allocation.resource_id,
-            Allocation.starts_at,
-            Allocation.ends_at,
-            case((Allocation.starts_at <= reach, 0), else_=1).label("fresh"),
-        )
-        .where(*in_window)
-        .subquery()
-    )
-    numbered = select(
-        flagged,
-        func.sum(flagged.c.fresh)
-        .over(
-            partition_by=(flagged.c.kind, flagged.c.resource_id),
-            order_by=(flagged.c.starts_at, flagged.c.ends_at),
-            rows=(None, 0),
-        )
-        .label("run"),
-    ).subquery()
-    return (
-        select(
-            numbered.c.kind,
-            numbered.c.resource_id,
-            type_coerce(func.min(numbered.c.starts_at), String),
-            type_coerce(func.max(numbered.c.ends_at), String),
-        )
-        .group_by(numbered.c.kind, numbered.c.resource_id, numbered.c.run)
-        .order_by(numbered.c.kind, numbered.c.resource_id, numbered.c.run)
-    )
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _busy(
@@ -163,14 +132,10 @@ def _busy(
 ) -> dict[tuple[ResourceKind, int], list[Interval]]:
     """Active allocations (merged into runs) and blocks per resource: 2 queries."""
     busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
-    dialect = db.session.get_bind().dialect
-    column_type = Allocation.__table__.c.starts_at.type.dialect_impl(dialect)
-    to_utc = column_type.result_processor(dialect, None)
     kinds_by_value = {kind.value: kind for kind in ResourceKind}
     for kind, resource_id, starts_at, ends_at in _allocation_runs(start, end):
-        if to_utc is not None:
-            starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
-        busy[(kinds_by_value[kind], resource_id)].append(Interval(starts_at, ends_at))
+        run = Interval(_utc(starts_at), _utc(ends_at))
+        busy[(kinds_by_value[kind], resource_id)].append(run)
     blocks = db.session.execute(
         select(
             Block.kind,
