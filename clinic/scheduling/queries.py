@@ -107,7 +107,7 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
             Allocation.ends_at > start,
         )
         .order_by(Allocation.ends_at)
-    )
+    ).all()  # in one fetch: psycopg answers row-by-row iteration one call a row
     runs: list[list] = []
     last_run: dict[tuple, list] = {}
     for kind_value, resource_id, starts_at, ends_at in rows:
@@ -124,7 +124,7 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text + "+00:00")  # tzinfo is UTC, no replace()
 
 
 def _busy(
