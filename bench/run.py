@@ -158,7 +158,12 @@ class PostgresStore:
 
     def make_work_copy(self) -> None:
         self.drop_work()
-        self._admin(f"CREATE DATABASE {self.work_name} TEMPLATE {self.name}")
+        # FILE_COPY copies the files (PostgreSQL 15's default, WAL_LOG, writes
+        # the whole data set into the WAL first); then flush it all.
+        (version,) = self._admin("SELECT current_setting('server_version_num')")[0]
+        strategy = " STRATEGY = FILE_COPY" if int(version) >= 150000 else ""
+        self._admin(f"CREATE DATABASE {self.work_name} TEMPLATE {self.name}{strategy}")
+        self._admin("CHECKPOINT")
 
     def drop_work(self) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {self.work_name} WITH (FORCE)")
@@ -727,6 +732,10 @@ def main() -> None:
         store = Store(appointments)
         meta = ensure_dataset(store, appointments)
         store.make_work_copy()
+        # The copy's pages reach the disk now, not while the first figures
+        # are timed (a 1.2 GB copy written back behind a month of
+        # availability made it 40 -> 75 ms).
+        os.sync()
         try:
             facts = in_process(store.url("work"), meta)
             with Server(store.url("work")) as server:
