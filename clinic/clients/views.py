@@ -36,7 +36,7 @@ def client_list():
         "clients/list.html",
         form=form,
         query=query,
-        clients=found.clients if found else services.recent_clients(),
+        clients=found.clients if found is not None else services.recent_clients(),
         found=found,
         include_archived=include_archived,
         cap=services.SEARCH_CAP,
