@@ -159,12 +159,14 @@ def include_object_for(dialect_name: str):
 
 
 def configure_postgresql(engine: Engine) -> None:
-    """Sessions in UTC on PostgreSQL (no-op on other databases).
+    """Sessions in UTC, dates in ISO, on PostgreSQL (no-op elsewhere).
 
     Every time is stored and compared in UTC; psycopg turns each timestamptz
     into a datetime in the session's time zone, and only a zone spelled
     "UTC" gets its fast path: a server set to "Etc/UTC" (Debian's default)
     or a local zone made reading a month of bookings twice as slow.
+    Availability reads times as ISO text (``scheduling.queries``), whatever
+    date style the server was given.
     """
     if engine.dialect.name != "postgresql":
         return
@@ -174,6 +176,7 @@ def configure_postgresql(engine: Engine) -> None:
         autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True  # a SET outside any transaction
         dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.execute("SET DateStyle = 'ISO'")
         dbapi_connection.autocommit = autocommit
 
 

@@ -75,6 +75,7 @@ def test_postgresql_sessions_run_in_utc(app, make_user, db_session):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the session time zone is a PostgreSQL setting")
     assert db_session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    assert db_session.execute(text("SHOW DateStyle")).scalar().startswith("ISO")
     user = make_user(Role.ADMIN)
     loaded = db_session.execute(
         text('SELECT created_at FROM "user" WHERE id = :id'), {"id": user.id}
