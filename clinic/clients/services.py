@@ -58,11 +58,14 @@ def _matches(stmt) -> list[ClientMatch]:
 
 class SearchResult(NamedTuple):
     """What a search found: the first ``limit`` matches by name and how many
-    matched, or ``too_many`` (more than ``SEARCH_CAP``: nothing listed)."""
+    matched (at most ``SEARCH_CAP + 1``: past the cap nothing is listed)."""
 
     clients: list[ClientMatch]
     found: int
-    too_many: bool = False
+
+    @property
+    def too_many(self) -> bool:
+        return self.found > SEARCH_CAP
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ def search_clients(
         return SearchResult([], 0)
     if first.found > SEARCH_CAP:
         result.close()  # the rest is not shown
-        return SearchResult([], first.found, too_many=True)
+        return SearchResult([], first.found)
     rows = [first, *result]
     return SearchResult([ClientMatch(*row[:-1]) for row in rows], first.found)
 

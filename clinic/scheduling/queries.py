@@ -123,7 +123,7 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
     return runs
 
 
-def _utc(text: str) -> datetime:
+def _utc_from_text(text: str) -> datetime:
     return datetime.fromisoformat(text + "+00:00")  # tzinfo is UTC, no replace()
 
 
@@ -134,7 +134,7 @@ def _busy(
     busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
     kinds_by_value = {kind.value: kind for kind in ResourceKind}
     for kind, resource_id, starts_at, ends_at in _allocation_runs(start, end):
-        run = Interval(_utc(starts_at), _utc(ends_at))
+        run = Interval(_utc_from_text(starts_at), _utc_from_text(ends_at))
         busy[(kinds_by_value[kind], resource_id)].append(run)
     blocks = db.session.execute(
         select(
