@@ -18,7 +18,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,20 @@ class Interval:
             raise ValueError(f"An interval must end after it starts ({start}, {end}).")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
+
+    @classmethod
+    def checked_elsewhere(cls, start: datetime, end: datetime) -> Interval:
+        """An interval from values already known to be UTC with ``start < end``.
+
+        Rows of the database are (its check constraint and UTC columns): a
+        month of availability reads thousands, and the checks were a tenth of
+        its cost. Anything else goes through the constructor.
+        """
+        interval = object.__new__(cls)
+        fields = interval.__dict__
+        fields["start"] = start
+        fields["end"] = end
+        return interval
 
     def overlaps(self, other: Interval) -> bool:
         """True if the two share any instant (touching ends do not overlap)."""
@@ -353,6 +368,7 @@ def free_slots(
     keys.sort()
 
     ids = [calendar.id for calendar in estheticians]
+    ends = [start + length for start in grid]
     room_of = _first_free(rooms, room_bits, size)
     device_of: list[int | None] = [None] * size
     if devices is not None:
@@ -361,11 +377,43 @@ def free_slots(
     append = slots.append
     for key in keys:
         index, order = divmod(key, count)
-        start = grid[index]
         append(
-            Slot(start, start + length, ids[order], room_of[index], device_of[index])
+            Slot(grid[index], ends[index], ids[order], room_of[index], device_of[index])
         )
     return slots
+
+
+class Timeline:
+    """Intervals sorted by start, with the latest end reached so far: those
+    touching a window are found with two bisects, not by reading them all
+    (the planner asks for a dozen single days of a three-month window)."""
+
+    def __init__(self, intervals: Iterable[Interval]):
+        self.intervals = sorted(intervals, key=attrgetter("start"))
+        self.starts = [i.start for i in self.intervals]
+        self.reach = list(accumulate((i.end for i in self.intervals), max))
+
+    def touching(self, low: datetime, high: datetime) -> tuple[Interval, ...]:
+        """The intervals that overlap ``[low, high)``, by start."""
+        first = bisect_right(self.reach, low)  # every one before ends by low
+        after = bisect_left(self.starts, high, first)  # these start at high or later
+        return tuple(i for i in self.intervals[first:after] if i.end > low)
+
+
+class CalendarTimelines:
+    """A resource's calendar, ready to be clipped to any part of its window
+    (``SlotFinder`` computes the planner's days one at a time)."""
+
+    def __init__(self, calendar: ResourceCalendar):
+        self.id = calendar.id
+        self.available = Timeline(calendar.available)
+        self.busy = Timeline(calendar.busy)
+
+    def clipped(self, low: datetime, high: datetime) -> ResourceCalendar:
+        """Only the windows and busy times that touch ``[low, high)``."""
+        return ResourceCalendar(
+            self.id, self.available.touching(low, high), self.busy.touching(low, high)
+        )
 
 
 def is_free(calendar: ResourceCalendar, interval: Interval) -> bool:

@@ -133,8 +133,9 @@ def _busy(
     """Active allocations (merged into runs) and blocks per resource: 2 queries."""
     busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
     kinds_by_value = {kind.value: kind for kind in ResourceKind}
+    checked = Interval.checked_elsewhere  # rows: UTC, start < end (constraint)
     for kind, resource_id, starts_at, ends_at in _allocation_runs(start, end):
-        run = Interval(_utc_from_text(starts_at), _utc_from_text(ends_at))
+        run = checked(_utc_from_text(starts_at), _utc_from_text(ends_at))
         busy[(kinds_by_value[kind], resource_id)].append(run)
     blocks = db.session.execute(
         select(
@@ -216,6 +217,7 @@ class SlotFinder:
                 select(Room.id).where(Room.active.is_(True)).order_by(Room.name)
             )
         ]
+        self._timelines = None  # for slots() of part of the window
         self.devices = None
         if service.needs_device:
             self.devices = [
@@ -241,11 +243,16 @@ class SlotFinder:
             if not starts:
                 return []
             low, high = starts[0], starts[-1] + self.length
+            if self._timelines is None:
+                self._timelines = [
+                    None
+                    if group is None
+                    else [availability.CalendarTimelines(c) for c in group]
+                    for group in calendars
+                ]
             calendars = [
-                None
-                if group is None
-                else [_clipped(calendar, low, high) for calendar in group]
-                for group in calendars
+                None if group is None else [t.clipped(low, high) for t in group]
+                for group in self._timelines
             ]
         estheticians, rooms, devices = calendars
         return availability.free_slots(
@@ -269,15 +276,6 @@ def _working_windows(weekly: tuple, first_day: date, last_day: date, tz) -> tupl
     """``expand_hours``, remembered: it is pure, and every search for a month
     expands the same weekly hours over the same days (DST-aware, so not free)."""
     return tuple(availability.expand_hours(dict(weekly), first_day, last_day, tz))
-
-
-def _clipped(calendar: ResourceCalendar, low: datetime, high: datetime):
-    """Only the windows and busy times that touch ``[low, high)``."""
-
-    def near(intervals):
-        return tuple(i for i in intervals if i.start < high and low < i.end)
-
-    return ResourceCalendar(calendar.id, near(calendar.available), near(calendar.busy))
 
 
 class _SlotsByDay(Mapping):

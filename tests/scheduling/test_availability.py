@@ -7,13 +7,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clinic.scheduling.availability import (
+    CalendarTimelines,
     Interval,
     ResourceCalendar,
     Slot,
+    Timeline,
     expand_hours,
     free_slots,
     grid_starts,
@@ -85,6 +87,14 @@ def test_interval_converts_to_utc_and_is_half_open():
     assert span(at(9), at(12)).overlaps(span(at(10), at(11)))
     assert span(at(9), at(12)).contains(span(at(9), at(12)))
     assert not span(at(9), at(12)).contains(span(at(11), at(13)))
+
+
+def test_interval_from_checked_values_is_the_same_frozen_interval():
+    trusted = Interval.checked_elsewhere(at(9), at(10))
+    assert trusted == span(at(9), at(10)) and hash(trusted) == hash(span(at(9), at(10)))
+    assert trusted.overlaps(span(at(9, 30), at(11)))
+    with pytest.raises(AttributeError):
+        trusted.start = at(8)  # frozen like any other
 
 
 def test_merge_joins_overlapping_and_touching():
@@ -655,3 +665,35 @@ def test_a_busy_month_is_correct():
             and any(free(d, start, end) for d in devices)
         )
         assert ((start, esthetician.id) in returned) == all_free
+
+
+# -- Timeline: clipping a calendar to part of its window ------------------------
+
+
+@settings(max_examples=300, deadline=None)
+# One ending where the window starts, behind a longer one that reaches into it.
+@example(pairs=[(0, 8), (2, 2)], low=4, width=2)
+@given(
+    pairs=st.lists(st.tuples(st.integers(0, 95), st.integers(1, 16)), max_size=30),
+    low=st.integers(0, 100),
+    width=st.integers(1, 30),
+)
+def test_timeline_finds_exactly_the_intervals_touching_a_window(pairs, low, width):
+    # Overlapping, nested and touching intervals in any order, as busy times
+    # (a run, a block over it, time off) can be.
+    def quarters(first: int, count: int) -> Interval:
+        return span(at(0) + MINUTES_15 * first, at(0) + MINUTES_15 * (first + count))
+
+    intervals = [quarters(first, count) for first, count in pairs]
+    window = quarters(low, width)
+    found = Timeline(intervals).touching(window.start, window.end)
+    assert sorted(found, key=lambda i: (i.start, i.end)) == sorted(
+        (i for i in intervals if i.overlaps(window)), key=lambda i: (i.start, i.end)
+    )
+    assert [i.start for i in found] == sorted(i.start for i in found)
+
+
+def test_calendar_timelines_clip_windows_and_busy_times():
+    whole = calendar(7, hours=((8, 12), (13, 18)), busy=((9, 10), (14, 15), (16, 17)))
+    clipped = CalendarTimelines(whole).clipped(at(13), at(16))
+    assert clipped == calendar(7, hours=((13, 18),), busy=((14, 15),))
