@@ -115,6 +115,23 @@ def test_slots_by_day_equal_the_whole_window(seeded):
                 assert lazy[day] == whole.get(day, []), (service.name, day)
 
 
+def test_no_slot_starts_before_now_and_the_rest_are_unchanged(seeded):
+    """The start grid of each day is remembered between searches; "now"
+    still cuts it, wherever in the day it falls."""
+    with seeded.app_context():
+        # Past the seeded bookings: every working hour has free slots.
+        first = clinic_today() + timedelta(days=30)
+        start, _ = queries.day_bounds(first, first)
+        service = db.session.scalars(select(Service)).first()
+        last = first + timedelta(days=2)
+        plain = queries.find_slots(service, first, last, now=start)
+        for hours in (0, 11.5, 13.25, 30):
+            now = start + timedelta(hours=hours)
+            found = queries.find_slots(service, first, last, now=now)
+            assert found == [slot for slot in plain if slot.start >= now], hours
+            assert len(found) < len(plain) or hours == 0, hours
+
+
 def test_the_bench_admin_signs_in_and_sees_the_busy_day(seeded):
     browser = seeded.test_client()
     assert login(browser, ADMIN_EMAIL, DEFAULT_PASSWORD).status_code == 302
