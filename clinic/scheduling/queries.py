@@ -285,8 +285,8 @@ def _day_grid(day: date, tz, grid_minutes: int) -> tuple:
 
 def _grid(first_day: date, last_day: date, tz, grid_minutes: int) -> list:
     """``grid_starts`` over whole days, each day's remembered like
-    ``_working_windows`` (rebuilding a month's 2,900 starts was a twentieth of
-    a month of availability). Days never share a start, so they just join."""
+    ``_working_windows`` (rebuilding a month's 2,900 starts took 2 ms of a
+    month of availability). Days never share a start, so they just join."""
     return [
         start
         for n in range((last_day - first_day).days + 1)
