@@ -368,7 +368,6 @@ def free_slots(
     keys.sort()
 
     ids = [calendar.id for calendar in estheticians]
-    ends = [start + length for start in grid]
     room_of = _first_free(rooms, room_bits, size)
     device_of: list[int | None] = [None] * size
     if devices is not None:
@@ -377,8 +376,9 @@ def free_slots(
     append = slots.append
     for key in keys:
         index, order = divmod(key, count)
+        start = grid[index]
         append(
-            Slot(grid[index], ends[index], ids[order], room_of[index], device_of[index])
+            Slot(start, start + length, ids[order], room_of[index], device_of[index])
         )
     return slots
 

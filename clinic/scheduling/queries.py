@@ -218,7 +218,6 @@ class SlotFinder:
                 select(Room.id).where(Room.active.is_(True)).order_by(Room.name)
             )
         ]
-        self._timelines = None  # for slots() of part of the window
         self.devices = None
         if service.needs_device:
             self.devices = [
@@ -229,6 +228,7 @@ class SlotFinder:
                     .order_by(Device.name)
                 )
             ]
+        self._timelines = None  # built by the first slots() of part of the window
 
     def slots(
         self, first_day: date | None = None, last_day: date | None = None
