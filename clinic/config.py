@@ -69,6 +69,10 @@ class Defaults:
     # Scheduling.
     SCHEDULE_GRID_MINUTES = 15
     LATE_CANCEL_HOURS = 24
+    # Check-in opens this long before the start, on the appointment's day only;
+    # a booked appointment this long past its start without check-in is late.
+    CHECK_IN_OPENS_MINUTES = 60
+    LATE_AFTER_MINUTES = 15
 
     # Privacy: clinical records (intakes, visits, appointments) are kept this
     # many years after the client's last clinical activity before a client

@@ -19,6 +19,7 @@ from clinic.extensions import db
 from clinic.intake import services as intake_services
 from clinic.intake.models import EnteredVia
 from clinic.intake.screening import Answer
+from clinic.scheduling import series_services
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.booking import BookingError, Placement
 from clinic.scheduling.models import WorkingHours
@@ -79,7 +80,7 @@ def _series(client, protocol, esthetician_id, first_day, at, by_user_id) -> None
         day += timedelta(days=protocol.preferred_gap_days)
     placements = [Placement(_local(d, at), esthetician_id) for d in days]
     history_start = _local(first_day, time(0, 0)) - timedelta(days=1)
-    series = scheduling.book_series(
+    series = series_services.book_series(
         client, protocol, placements, by_user_id=by_user_id, now=history_start
     )
     now = utcnow()

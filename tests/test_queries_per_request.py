@@ -25,6 +25,7 @@ from clinic.clients.models import Client
 from clinic.clock import clinic_today
 from clinic.extensions import db
 from clinic.roles import Role
+from clinic.scheduling import series_services
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment, Block, BlockKind
@@ -48,7 +49,7 @@ def populate(app, n: int) -> dict:
     petra = add_client(app, "Petra Profile")
     with app.app_context():
         today = clinic_today()
-        long_ago = datetime.now(UTC) - timedelta(days=2)
+        long_ago = datetime.now(UTC) - timedelta(days=30)
         admin = create_user(ADMIN_EMAIL, "Olivia Owner", Role.ADMIN, DEFAULT_PASSWORD)
         service = db.session.get(Service, clinic.service_id)
         for i in range(n):
@@ -101,17 +102,21 @@ def populate(app, n: int) -> dict:
                 )
         db.session.flush()
 
-        # Petra: n one-session series today, each visited and signed.
+        # Petra: n one-session series on the n days up to today (one person
+        # is never in two places at once), each visited and signed.
         client = db.session.get(Client, petra)
         for i in range(n):
             placement = Placement(
-                start=local(today, time(9)), esthetician_id=clinic.estheticians[i]
+                start=local(today - timedelta(days=i), time(9)),
+                esthetician_id=clinic.estheticians[i],
             )
-            series = scheduling.book_series(
+            series = series_services.book_series(
                 client, singles[i], [placement], by_user_id=admin.id, now=long_ago
             )
             appointment = series.appointments[0]
-            scheduling.check_in(appointment, by_user_id=admin.id)
+            scheduling.check_in(
+                appointment, by_user_id=admin.id, now=appointment.starts_at
+            )
             visit, _ = visits.start_visit(
                 appointment, user=admin, rescreen=Rescreen.NO_CHANGE
             )
@@ -132,7 +137,7 @@ def populate(app, n: int) -> dict:
                 now=long_ago,
             )
         # A series of n sessions, one a day from tomorrow.
-        series = scheduling.book_series(
+        series = series_services.book_series(
             db.session.get(Client, clients[0]),
             course,
             [

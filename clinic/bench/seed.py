@@ -259,6 +259,7 @@ class _Grid:
         self.made = 0
         self.pending: dict[tuple[int, int], list[tuple]] = defaultdict(list)
         self.last_day = 0
+        self.today: set[int] = set()  # clients booked on the day being laid
 
     def run(self, first_day: date, days: int) -> None:
         self.last_day = days - 1
@@ -266,6 +267,7 @@ class _Grid:
             day = first_day + timedelta(days=index)
             future = index - self.today_index
             fill = HISTORY_FILL if future < 0 else _future_fill(future)
+            self._clients_of_the_day(index)
             for e in range(ESTHETICIANS):
                 if self.made < self.total:
                     self._shift(day, index, e, fill, history=future < 0)
@@ -286,6 +288,29 @@ class _Grid:
                 self.w.flush()
         self.w.flush()
 
+    def _clients_of_the_day(self, index: int) -> None:
+        """A client comes at most once a day (the database refuses a client
+        in two places at once): the day's series sessions claim theirs first,
+        and a second session of one client that day is dropped."""
+        self.today = set()
+        for e in range(ESTHETICIANS):
+            sessions = self.pending.get((index, e), [])
+            kept = [s for s in sessions if s[3][0] not in self.today]
+            self.today.update(s[3][0] for s in kept)
+            if len(kept) != len(sessions):
+                self.pending[(index, e)] = kept
+
+    def _new_client(self):
+        """A client not yet booked today, or None when every one is (a small
+        data set: the cell stays empty, and cancellations make up the count)."""
+        if len(self.today) >= len(self.clients):
+            return None
+        client = self.rng.choice(self.clients)
+        while client[0] in self.today:  # a busy day holds ~600 of 100,000
+            client = self.rng.choice(self.clients)
+        self.today.add(client[0])
+        return client
+
     def _shift(self, day: date, index: int, e: int, fill: float, history: bool):
         start, quarters = SHIFTS[_shift(e, day.weekday())]
         base = datetime.combine(day, start, tzinfo=self.tz).astimezone(UTC)
@@ -304,7 +329,9 @@ class _Grid:
             if self.made >= self.total:
                 return
             if cell[2] is None:
-                client = self.rng.choice(self.clients)
+                client = self._new_client()
+                if client is None:
+                    continue
                 starts_series = history and cell[1] is self.cat.express
                 if starts_series and self.rng.random() < SERIES_START:
                     cell[2] = self._start_series(client, index, e, cell[0])

@@ -14,6 +14,7 @@ from clinic.extensions import db
 from clinic.intake.eligibility import client_eligibility
 from clinic.intake.services import intake_history
 from clinic.privacy.forms import ExportForm
+from clinic.scheduling import series_services
 from clinic.scheduling import services as scheduling
 from clinic.visits import services as visit_services
 from clinic.visits.chart import render_trend
@@ -107,7 +108,7 @@ def _series_overview(client_id: int) -> list[dict]:
     """Each series with its progress, and the zone trends for clinical staff."""
     clinical = current_user.role in CLINICAL
     overview = []
-    all_series = scheduling.client_series(client_id)
+    all_series = series_services.client_series(client_id)
     all_trends = (
         visit_services.series_trends_of([s.id for s in all_series]) if clinical else {}
     )
@@ -116,7 +117,7 @@ def _series_overview(client_id: int) -> list[dict]:
         overview.append(
             {
                 "series": series,
-                "progress": scheduling.progress(series),
+                "progress": series_services.progress(series),
                 "charts": [
                     (
                         code,

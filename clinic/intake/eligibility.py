@@ -44,15 +44,35 @@ class Eligibility:
     excluded_zones: tuple[str, ...] = ()
     intake_id: int | None = None
     intake_expires_on: date | None = None
+    # Not eligible only for being under the minimum age: the birthday that
+    # ends it.
+    until_minimum_age: date | None = None
 
     @property
     def may_treat(self) -> bool:
         return self.status is Status.CLEAR
 
     @property
+    def bookable_from(self) -> date | None:
+        """The first day a session may be booked for as things stand: ``day``
+        when clear, the end of a deferral or of the minimum age; None when
+        something must happen first (a clearance, a new intake) or never."""
+        if self.status is Status.CLEAR:
+            return self.day
+        if self.status is Status.DEFERRED:
+            return self.eligible_from
+        if self.until_minimum_age is not None:
+            return max(self.until_minimum_age, self.eligible_from or self.day)
+        return None
+
+    @property
     def label(self) -> str:
         if self.status is Status.DEFERRED:
             return f"Deferred until {format_day(self.eligible_from)}"
+        if self.until_minimum_age is not None:
+            return (
+                f"Not eligible until {format_day(self.until_minimum_age)} (minimum age)"
+            )
         return {
             Status.CLEAR: "Clear",
             Status.NEEDS_CLEARANCE: "Needs clearance",
@@ -70,6 +90,12 @@ class Eligibility:
     @property
     def explanation(self) -> str:
         """Why not, in words the front desk may read (no health details)."""
+        if self.until_minimum_age is not None:
+            return (
+                "Microcurrent can be booked from "
+                f"{format_day(self.bookable_from)}, once the client has reached "
+                "the minimum age."
+            )
         return {
             Status.CLEAR: "Microcurrent may be given.",
             Status.DEFERRED: "Microcurrent can be booked from "
@@ -120,9 +146,15 @@ def evaluate(intake: Intake | None, day: date, valid_months: int) -> Eligibility
     if day >= expires_on:
         # The expired questionnaire no longer counts, nor do its zones.
         return Eligibility(Status.INTAKE_EXPIRED, **{**common, "excluded_zones": ()})
-    outcome = intake.result().status_on(day, cleared=intake.clearance is not None)
+    result = intake.result()
+    outcome = result.status_on(day, cleared=intake.clearance is not None)
     return Eligibility(
-        _FROM_OUTCOME[outcome], eligible_from=intake.eligible_from, **common
+        _FROM_OUTCOME[outcome],
+        eligible_from=intake.eligible_from,
+        until_minimum_age=result.not_eligible_until(day)
+        if outcome is Outcome.NOT_ELIGIBLE
+        else None,
+        **common,
     )
 
 

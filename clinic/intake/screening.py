@@ -179,6 +179,20 @@ class ScreeningResult:
         """
         return _status(self.findings, self.eligible_from, day, cleared)
 
+    def not_eligible_until(self, day: date) -> date | None:
+        """The day a client ruled out on ``day`` only by dated absolute
+        findings (the minimum age) stops being ruled out by them; None when
+        nothing rules them out on ``day`` or something does for good."""
+        blocking = [
+            f
+            for f in self.findings
+            if f.rule_class is RuleClass.ABSOLUTE
+            and (f.eligible_from is None or day < f.eligible_from)
+        ]
+        if not blocking or any(f.eligible_from is None for f in blocking):
+            return None
+        return max(f.eligible_from for f in blocking)
+
     def eligible_on(self, day: date, cleared: bool) -> bool:
         """True if a session may take place on ``day`` (excluded zones aside)."""
         return self.status_on(day, cleared) is Outcome.CLEAR

@@ -269,14 +269,21 @@ def _free_bits(
             bits |= ((1 << (hi - lo)) - 1) << lo
     if not bits:
         return 0
+    return bits & ~_busy_bits(calendar.busy, grid, length)
+
+
+def _busy_bits(
+    busy: Iterable[Interval], grid: list[datetime], length: timedelta
+) -> int:
+    """Bit i set iff ``[grid[i], grid[i] + length)`` overlaps a busy interval."""
     blocked = 0
-    for busy in calendar.busy:
-        # A start s collides iff s < busy.end and s + length > busy.start.
-        lo = bisect_right(grid, busy.start - length)
-        hi = bisect_left(grid, busy.end, lo)
+    for interval in busy:
+        # A start s collides iff s < interval.end and s + length > interval.start.
+        lo = bisect_right(grid, interval.start - length)
+        hi = bisect_left(grid, interval.end, lo)
         if hi > lo:
             blocked |= ((1 << (hi - lo)) - 1) << lo
-    return bits & ~blocked
+    return blocked
 
 
 def _set_bits(bits: int) -> list[int]:
@@ -323,6 +330,8 @@ def free_slots(
     estheticians: Sequence[ResourceCalendar],
     rooms: Sequence[ResourceCalendar],
     devices: Sequence[ResourceCalendar] | None,
+    client_busy: Sequence[Interval] = (),
+    treatment: timedelta | None = None,
 ) -> list[Slot]:
     """Every (start, esthetician) for which a room and a device are free too.
 
@@ -332,13 +341,18 @@ def free_slots(
     ``devices`` is None, of some device, and overlaps none of their busy
     intervals. The room and device are the first free ones in the order
     given; they are candidates per slot, so two slots at one start may name
-    the same room. Sorted by start, then esthetician in the order given.
-    Empty if there are no rooms, or ``devices`` is an empty sequence.
+    the same room. Starts whose ``[s, s + treatment)`` (default: ``length``)
+    overlaps one of ``client_busy`` (the client's own appointments) are left
+    out. Sorted by start, then esthetician in the order given. Empty if there
+    are no rooms, or ``devices`` is an empty sequence.
 
-    Raises ValueError if ``length`` is not positive or a start is naive.
+    Raises ValueError if ``length`` or ``treatment`` is not positive or a
+    start is naive.
     """
-    if length <= timedelta(0):
-        raise ValueError(f"A slot must have a positive length, got {length}.")
+    treatment = length if treatment is None else treatment
+    for value in (length, treatment):
+        if value <= timedelta(0):
+            raise ValueError(f"A slot must have a positive length, got {value}.")
     grid = _normalise_starts(starts)
     no_device = devices is not None and not devices
     if not (grid and estheticians and rooms) or no_device:
@@ -355,6 +369,8 @@ def free_slots(
         for bits in device_bits:
             any_device |= bits
         needed &= any_device
+    if client_busy:
+        needed &= ~_busy_bits(client_busy, grid, treatment)
     if not needed:
         return []
 

@@ -2,39 +2,46 @@
 
 Every path that books, reschedules or re-books checks each placement with
 ``check_placement`` (the client's eligibility, DESIGN.md guarantee 2, the
-esthetician's hours and blocks, free resources) and writes it inside
-``taking_slots``: ``place`` for one appointment, ``move`` for a reschedule,
-and the series service for all its sessions at once. Overlap is refused twice: a
-query inside the serialised transaction gives the friendly answer, and the
-database (exclusion constraint on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)
-guarantees it when two requests race. Functions flush, never commit.
+esthetician's hours and blocks, free resources, the client's own other
+appointments) and writes it inside ``taking_slots``: ``place`` for one
+appointment, ``move`` for a reschedule, and the series service for all its
+sessions at once. Overlap is refused twice: a query inside the booking's
+transaction gives the friendly answer, and the database guarantees it when
+two requests race (exclusion constraints on PostgreSQL, ``BEGIN IMMEDIATE``
+on SQLite). On PostgreSQL a booking first locks what it touches (the client,
+the esthetician, the rooms and devices it names; ``lock_for_booking``), so
+bookings of other people and resources never wait for it. Functions flush,
+never commit.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
+from itertools import pairwise
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, null, select, text
+from sqlalchemy import Integer, and_, bindparam, null, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clinic.auth.models import User
 from clinic.catalogue.models import Device, Room, Service
 from clinic.clients.models import Client
-from clinic.clock import clinic_tz, utcnow
+from clinic.clock import clinic_tz, to_clinic_time, utcnow
 from clinic.db import UTCDateTime, once_per_transaction
 from clinic.extensions import db
-from clinic.intake.eligibility import Status, evaluate, format_day, latest_intake
 from clinic.roles import Role
 from clinic.scheduling import availability
+from clinic.scheduling.bookable import eligibility_problem
+from clinic.scheduling.history import record_event
+from clinic.scheduling.locks import LockKey, LockSpace, lock_for_booking, try_lock
 from clinic.scheduling.models import (
-    ALLOCATION_EXCLUSION,
+    EXCLUSIONS,
+    HOLDING,
     Allocation,
     Appointment,
-    AppointmentEvent,
     Block,
     BlockKind,
     ResourceKind,
@@ -59,6 +66,15 @@ class SlotTaken(BookingError):
         super().__init__(message, field)
 
 
+def client_clash_message(client: Client, other: Appointment) -> str:
+    start, end = to_clinic_time(other.starts_at), to_clinic_time(other.ends_at)
+    return (
+        f"{client.full_name} already has an appointment then: "
+        f"{other.service.name} with {other.esthetician.name}, "
+        f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}-{end:%H:%M}."
+    )
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where and when one appointment goes."""
@@ -77,27 +93,9 @@ def _once_per_transaction(key, load):
     return once_per_transaction(db.session(), ("booking", key), load)
 
 
-def eligibility_problem(client: Client, service: Service, day: date) -> str | None:
-    """Why ``client`` may not have ``service`` on ``day``, or None."""
-    if not service.needs_screening:
-        return None
-    intake = _once_per_transaction(
-        ("intake", client.id), lambda: latest_intake(client.id)
-    )
-    eligibility = evaluate(intake, day, current_app.config["INTAKE_VALID_MONTHS"])
-    if eligibility.may_treat:
-        return None
-    if eligibility.status is Status.DEFERRED:
-        # Lower only the first letter: the month in "Deferred until 9 December".
-        label = eligibility.label
-        return (
-            f"Not before {format_day(eligibility.eligible_from)}: the client is "
-            f"{label[:1].lower()}{label[1:]}."
-        )
-    return f"{eligibility.label}: {eligibility.explanation}"
-
-
 def _overlapping_query(kind: ResourceKind, resource_id, start, end, exclude=None):
+    # ``exclude``: appointment ids (a list, or an expanding bind parameter)
+    # whose own time counts as free, being moved.
     """Active allocations of the resource overlapping ``[start, end)``."""
     stmt = select(Allocation.id).where(
         Allocation.resource_kind == kind,
@@ -107,7 +105,7 @@ def _overlapping_query(kind: ResourceKind, resource_id, start, end, exclude=None
         Allocation.ends_at > start,
     )
     if exclude is not None:
-        stmt = stmt.where(Allocation.appointment_id != exclude)
+        stmt = stmt.where(Allocation.appointment_id.not_in(exclude))
     return stmt
 
 
@@ -120,6 +118,27 @@ def _blocked_query(kind: BlockKind, column, resource_id, start, end):
         Block.starts_at < end,
         Block.ends_at > start,
     )
+
+
+def _client_overlapping_query(client_id, start, end, exclude=None):
+    """The client's other appointments that hold time overlapping
+    ``[start, end)`` (the treatment itself: a buffer is the room's)."""
+    stmt = select(Appointment.id).where(
+        Appointment.client_id == client_id,
+        Appointment.status.in_(HOLDING),
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    if exclude is not None:
+        stmt = stmt.where(Appointment.id.not_in(exclude))
+    return stmt
+
+
+def client_clash(client: Client, start, end, exclude=None) -> Appointment | None:
+    """The first of the client's appointments overlapping ``[start, end)``."""
+    stmt = _client_overlapping_query(client.id, start, end, exclude)
+    found = db.session.scalar(stmt.order_by(Appointment.starts_at).limit(1))
+    return None if found is None else db.session.get(Appointment, found)
 
 
 def _overlapping(kind: ResourceKind, resource_id: int, start, end, exclude=None):
@@ -153,17 +172,23 @@ def _within_hours(esthetician_id: int, start: datetime, end: datetime) -> bool:
     return any(w.start <= start and end <= w.end for w in windows)
 
 
-def _first_free(
-    model, kind: ResourceKind, block_kind, block_column, start, end, exclude
-):
-    """The id of the first active one by name that is neither blocked nor
-    booked, as a scalar subquery (None when all are taken)."""
+def _free_ids(model, kind: ResourceKind, block_kind, block_column, start, end, exclude):
+    """Ids of the active ones, by name, neither blocked nor booked then."""
     booked = _overlapping_query(kind, model.id, start, end, exclude)
     blocked = _blocked_query(block_kind, block_column, model.id, start, end)
     return (
         select(model.id)
         .where(model.active.is_(True), ~booked.exists(), ~blocked.exists())
         .order_by(model.name)
+    )
+
+
+def _first_free(
+    model, kind: ResourceKind, block_kind, block_column, start, end, exclude
+):
+    """The first of ``_free_ids`` as a scalar subquery (None: all taken)."""
+    return (
+        _free_ids(model, kind, block_kind, block_column, start, end, exclude)
         .limit(1)
         .scalar_subquery()
     )
@@ -197,6 +222,20 @@ def _pick(
                 f"{resource.name} is already booked at that time.", kind.value
             )
         return resource
+    if first_free_id is not None and not try_lock(kind, first_free_id):
+        # Another booking is taking that one right now: the next free one.
+        first_free_id = next(
+            (
+                resource_id
+                for resource_id in db.session.scalars(
+                    _free_ids(
+                        model, kind, block_kind, block_column, start, end, exclude
+                    )
+                )
+                if try_lock(kind, resource_id)
+            ),
+            None,
+        )
     if first_free_id is None:
         raise SlotTaken(f"No {kind.value} is free at that time.", "start")
     return db.session.get(model, first_free_id)  # a series mostly reuses one
@@ -210,15 +249,18 @@ _DEVICES = (Device, ResourceKind.DEVICE, BlockKind.DEVICE, Block.device_id)
 def _placement_query(
     *, first_free_room: bool, first_free_device: bool, excluding: bool
 ):
-    """Time off and other bookings of the esthetician, and the first free room
-    and device unless chosen, in one statement (it was three per session).
-    Built once per shape, with bound parameters ``start``, ``end``,
-    ``esthetician_id`` and ``exclude``: building it for every session was
-    about a sixth of booking a 12-session series on PostgreSQL."""
+    """Time off and other bookings of the esthetician, the client's other
+    appointments, and the first free room and device unless chosen, in one
+    statement. Built once per shape, with bound parameters ``start``,
+    ``end``, ``treatment_end``, ``esthetician_id``, ``client_id`` and
+    ``exclude``: building it for every session was about a sixth of booking
+    a 12-session series on PostgreSQL."""
     start = bindparam("start", type_=UTCDateTime())
     end = bindparam("end", type_=UTCDateTime())
+    treatment_end = bindparam("treatment_end", type_=UTCDateTime())
     esthetician = bindparam("esthetician_id", type_=Integer())
-    exclude = bindparam("exclude", type_=Integer()) if excluding else None
+    client = bindparam("client_id", type_=Integer())
+    exclude = bindparam("exclude", expanding=True) if excluding else None
     return select(
         _blocked_query(
             BlockKind.TIME_OFF, Block.user_id, esthetician, start, end
@@ -226,6 +268,7 @@ def _placement_query(
         _overlapping_query(
             ResourceKind.ESTHETICIAN, esthetician, start, end, exclude
         ).exists(),
+        _client_overlapping_query(client, start, treatment_end, exclude).exists(),
         _first_free(*_ROOMS, start, end, exclude) if first_free_room else null(),
         _first_free(*_DEVICES, start, end, exclude) if first_free_device else null(),
     )
@@ -236,14 +279,16 @@ def check_placement(
     service: Service,
     placement: Placement,
     *,
-    exclude_appointment: int | None = None,
+    moving: tuple[int, ...] = (),
     now: datetime | None = None,
 ) -> tuple[Room, Device | None]:
     """Validate one placement; returns the room and device it will use.
+    ``moving``: the appointments being moved, whose own times count as free.
 
     Raises BookingError (eligibility, past, hours, blocks) or SlotTaken.
     """
-    serialise_bookings()
+    exclude = list(moving) or None
+    lock_for_booking(placement_locks(client, placement))
     start = placement.start
     end = start + timedelta(minutes=service.duration_minutes)
     held_until = end + timedelta(minutes=service.buffer_minutes)
@@ -253,6 +298,9 @@ def check_placement(
         raise BookingError("This client is archived.", "client")
     if start < (now or utcnow()):
         raise BookingError("That time is in the past.", "start")
+    off_grid = _off_grid(start)
+    if off_grid:
+        raise BookingError(off_grid, "start")
     problem = eligibility_problem(client, service, start.astimezone(clinic_tz()).date())
     if problem:
         raise BookingError(problem, "start")
@@ -270,14 +318,20 @@ def check_placement(
         raise BookingError(
             f"{esthetician.name} is not working for all of that time.", "start"
         )
-    params = {"start": start, "end": held_until, "esthetician_id": esthetician.id}
-    if exclude_appointment is not None:
-        params["exclude"] = exclude_appointment
-    off, booked, free_room, free_device = db.session.execute(
+    params = {
+        "start": start,
+        "end": held_until,
+        "treatment_end": end,
+        "esthetician_id": esthetician.id,
+        "client_id": client.id,
+    }
+    if exclude is not None:
+        params["exclude"] = exclude
+    off, booked, client_busy, free_room, free_device = db.session.execute(
         _placement_query(
             first_free_room=placement.room_id is None,
             first_free_device=service.needs_device and placement.device_id is None,
-            excluding=exclude_appointment is not None,
+            excluding=exclude is not None,
         ),
         params,
     ).one()
@@ -285,9 +339,10 @@ def check_placement(
         raise BookingError(f"{esthetician.name} is off at that time.", "start")
     if booked:
         raise SlotTaken(f"{esthetician.name} is already booked at that time.", "start")
-    room = _pick(
-        *_ROOMS, placement.room_id, free_room, start, held_until, exclude_appointment
-    )
+    if client_busy:
+        other = client_clash(client, start, end, exclude)
+        raise SlotTaken(client_clash_message(client, other) if other else SLOT_TAKEN)
+    room = _pick(*_ROOMS, placement.room_id, free_room, start, held_until, exclude)
     device = None
     if service.needs_device:
         device = _pick(
@@ -296,9 +351,22 @@ def check_placement(
             free_device,
             start,
             held_until,
-            exclude_appointment,
+            exclude,
         )
     return room, device
+
+
+def _off_grid(start: datetime) -> str | None:
+    """Why ``start`` is not a time the pages offer (the clinic's grid of
+    ``SCHEDULE_GRID_MINUTES`` from local midnight), or None."""
+    grid = current_app.config["SCHEDULE_GRID_MINUTES"]
+    local = start.astimezone(clinic_tz())
+    if (local.hour * 60 + local.minute) % grid or local.second or local.microsecond:
+        return (
+            f"{local:%H:%M} is not on the clinic's {grid}-minute grid: choose one "
+            "of the free times offered."
+        )
+    return None
 
 
 def _allocate(appointment: Appointment) -> None:
@@ -326,27 +394,18 @@ def _allocate(appointment: Appointment) -> None:
 DEADLOCK_DETECTED = "40P01"
 
 
-# An arbitrary constant naming the PostgreSQL advisory lock of the booking book.
-_PG_BOOKING_LOCK = 724_501_114
-
-
-def serialise_bookings() -> None:
-    """Let one booking transaction at a time check and take allocations.
-
-    SQLite already does (``BEGIN IMMEDIATE``). On PostgreSQL the exclusion
-    constraint alone is correct, but racing requests then wait on each other
-    inside the constraint and deadlock (about 180 in 10 rounds of 50). A
-    transaction-level advisory lock queues them instead; the constraint stays
-    the guarantee. A clinic books a few times a minute, so the queue is short.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Held to the end of the transaction: taken once per transaction.
-        _once_per_transaction(
-            "booking_lock",
-            lambda: db.session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_BOOKING_LOCK}
-            ),
-        )
+def placement_locks(client: Client, placement: Placement) -> list[LockKey]:
+    """What booking ``placement`` for ``client`` must hold while it checks:
+    the client, the esthetician and any room or device it names."""
+    keys = [
+        (LockSpace.CLIENT, client.id),
+        (LockSpace.ESTHETICIAN, placement.esthetician_id),
+    ]
+    if placement.room_id is not None:
+        keys.append((LockSpace.ROOM, placement.room_id))
+    if placement.device_id is not None:
+        keys.append((LockSpace.DEVICE, placement.device_id))
+    return keys
 
 
 @contextmanager
@@ -356,7 +415,7 @@ def taking_slots():
 
     ``begin_nested()`` flushes whatever is already pending before it sends
     SAVEPOINT, so the block must create the rows it writes. Only the overlap
-    constraint means "taken": any other integrity error is a bug and
+    constraints mean "taken": any other integrity error is a bug and
     propagates.
     """
     try:
@@ -364,19 +423,13 @@ def taking_slots():
             yield
             db.session.flush()
     except IntegrityError as exc:
-        if ALLOCATION_EXCLUSION in str(exc.orig):
+        if any(name in str(exc.orig) for name in EXCLUSIONS):
             raise SlotTaken() from exc
         raise
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED:
             raise SlotTaken() from exc
         raise
-
-
-def record_event(appointment: Appointment, kind: str, details: str, by_user_id) -> None:
-    appointment.events.append(
-        AppointmentEvent(kind=kind, details=details, by_user_id=by_user_id, at=utcnow())
-    )
 
 
 def new_appointment(
@@ -389,9 +442,11 @@ def new_appointment(
     by_user_id: int | None,
     series=None,
     session_number: int | None = None,
+    details: str = "",
 ) -> Appointment:
-    """An appointment with its allocations and "booked" event, added to the
-    session (not flushed): the caller has checked the placement."""
+    """An appointment with its allocations and "booked" event (``details``
+    in its history), added to the session (not flushed): the caller has
+    checked the placement."""
     end = placement.start + timedelta(minutes=service.duration_minutes)
     appointment = Appointment(
         client=client,
@@ -407,7 +462,7 @@ def new_appointment(
         created_by_id=by_user_id,
     )
     _allocate(appointment)
-    record_event(appointment, "booked", "", by_user_id)
+    record_event(appointment, "booked", details, by_user_id)
     db.session.add(appointment)
     return appointment
 
@@ -445,30 +500,59 @@ def move(
     appointment: Appointment, placement: Placement, *, by_user_id: int, details: str
 ) -> None:
     """Move an appointment to a new placement, re-checking everything."""
-    room, device = check_placement(
-        appointment.client,
-        appointment.service,
-        placement,
-        exclude_appointment=appointment.id,
+    move_many([(appointment, placement, details)], by_user_id=by_user_id)
+
+
+def move_many(moves, *, by_user_id: int | None) -> None:
+    """Move each ``(appointment, placement, details)`` at once, re-checking
+    every placement with all the moving appointments' own times counted as
+    free (one may take another's old time). All or nothing: raises
+    BookingError or SlotTaken, and the caller rolls back."""
+    moving = tuple(appointment.id for appointment, _, _ in moves)
+    checked = [
+        check_placement(
+            appointment.client, appointment.service, placement, moving=moving
+        )
+        for appointment, placement, _ in moves
+    ]
+    # Those checks see the database, where no move is made yet: the moving
+    # appointments must not land on each other either.
+    spans = sorted(
+        ((p.start, p.start + _held_for(a.service), a) for a, p, _ in moves),
+        key=lambda span: span[0],
     )
-    service = appointment.service
+    for (_, end, earlier), (start, _, later) in pairwise(spans):
+        if start < end:
+            raise SlotTaken(
+                f"{later.session_label or 'One'} would overlap "
+                f"{earlier.session_label.lower() or 'another one moved'}."
+            )
     with taking_slots():
-        for allocation in appointment.allocations:
-            allocation.active = False
+        for appointment, _, _ in moves:
+            release(appointment)
         # The old rows must be inactive in the database before the new ones.
         db.session.flush()
-        appointment.starts_at = placement.start
-        appointment.ends_at = placement.start + timedelta(
-            minutes=service.duration_minutes
-        )
-        appointment.blocked_until = appointment.ends_at + timedelta(
-            minutes=service.buffer_minutes
-        )
-        appointment.esthetician_id = placement.esthetician_id
-        appointment.room_id = room.id
-        appointment.device_id = device.id if device else None
-        _allocate(appointment)
-        record_event(appointment, "rescheduled", details, by_user_id)
+        for (appointment, placement, details), (room, device) in zip(
+            moves, checked, strict=True
+        ):
+            service = appointment.service
+            appointment.starts_at = placement.start
+            appointment.ends_at = placement.start + timedelta(
+                minutes=service.duration_minutes
+            )
+            appointment.blocked_until = appointment.ends_at + timedelta(
+                minutes=service.buffer_minutes
+            )
+            appointment.esthetician_id = placement.esthetician_id
+            appointment.legacy_client_overlap = False  # checked again just now
+            appointment.room_id = room.id
+            appointment.device_id = device.id if device else None
+            _allocate(appointment)
+            record_event(appointment, "rescheduled", details, by_user_id)
+
+
+def _held_for(service: Service) -> timedelta:
+    return timedelta(minutes=service.duration_minutes + service.buffer_minutes)
 
 
 def release(appointment: Appointment) -> None:

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_tz
 from clinic.forms_common import ClinicForm, line_filter
+from clinic.scheduling.queries import active_estheticians
 
 WEEKDAYS = [
     "Monday",
@@ -54,6 +55,11 @@ def local_to_utc(day: date, at: time) -> datetime:
 def choices(rows, *, any_label: str | None = None) -> list[SelectChoice]:
     options = [SelectChoice(ANY, any_label)] if any_label else []
     return options + [SelectChoice(str(row.id), row.name) for row in rows]
+
+
+def esthetician_choices(any_label: str | None = "Any esthetician"):
+    """The active estheticians as select options, "any" first if labelled."""
+    return choices(active_estheticians(), any_label=any_label)
 
 
 def chosen_id(value: str | None) -> int | None:
@@ -94,6 +100,11 @@ class BookSlotForm(ClinicForm):
     # Set when re-booking a session of a series.
     series_id = HiddenField(validators=[Optional(), Regexp(_ID)])
     session_number = HiddenField(validators=[Optional(), Regexp(_ID)])
+    reason = StringField(
+        "Reason for booking outside the protocol's gaps",
+        validators=[Optional(), Length(max=300)],
+        filters=[line_filter],
+    )
 
     def start_utc(self) -> datetime | None:
         try:
@@ -134,8 +145,49 @@ class SeriesConfirmForm(ClinicForm):
     weekdays = HiddenField()
     preferred_time = HiddenField()
     sessions = FieldList(FormField(SessionRowForm), min_entries=1, max_entries=100)
+    gap_reason = StringField(
+        "Reason (needed only to book sessions outside the protocol's gaps)",
+        validators=[Optional(), Length(max=300)],
+        filters=[line_filter],
+    )
     recheck = SubmitField("Check again")
     confirm = SubmitField("Book all sessions")
+
+
+class MoveSearchForm(ClinicForm):
+    """GET form of an appointment's page: the free times of which day, with
+    whom, to move it to."""
+
+    class Meta:
+        csrf = False
+
+    move_day = DateField("Day", validators=[DataRequired("Choose a day.")])
+    move_with = SelectField("Esthetician")
+    show = SubmitField("Show free times")
+
+
+class MovedSessionForm(SessionRowForm):
+    """One session of a series to move: which appointment, and where to."""
+
+    appointment = HiddenField(validators=[DataRequired(), Regexp(_ID)])
+
+
+class MoveSessionsForm(ClinicForm):
+    """Move the sessions of a series still to come, all at once."""
+
+    sessions = FieldList(FormField(MovedSessionForm), min_entries=1, max_entries=100)
+    reason = StringField(
+        "Why they move",
+        validators=[DataRequired("Give the reason."), Length(max=300)],
+        filters=[line_filter],
+    )
+    gap_reason = StringField(
+        "Reason (needed only to move sessions outside the protocol's gaps)",
+        validators=[Optional(), Length(max=300)],
+        filters=[line_filter],
+    )
+    recheck = SubmitField("Check again")
+    confirm = SubmitField("Move these sessions")
 
 
 class RescheduleForm(ClinicForm):

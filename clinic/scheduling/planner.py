@@ -90,12 +90,41 @@ def format_day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _gap_message(number: int, gap: int, protocol: Protocol) -> str:
-    """Why session ``number`` is badly placed ``gap`` days after the one before."""
+def _gap_message(
+    number: int, gap: int, protocol: Protocol, previous: int | None = None
+) -> str:
+    """Why session ``number`` is badly placed ``gap`` days after session
+    ``previous`` (default: the one just before)."""
+    previous = number - 1 if previous is None else previous
     where = (
         f"{_days(gap)} after" if gap >= 0 else f"{_days(-gap)} before"
-    ) + f" session {number - 1}"
-    return f"Session {number} is {where}; the protocol allows {protocol.allowed_text}."
+    ) + f" session {previous}"
+    steps = number - previous
+    allowed = (
+        protocol.allowed_text
+        if steps == 1
+        else f"{steps * protocol.min_gap_days}-{steps * protocol.max_gap_days} "
+        f"days between them"
+    )
+    return f"Session {number} is {where}; the protocol allows {allowed}."
+
+
+def check_session_gaps(days: Mapping[int, date], protocol: Protocol) -> dict[int, str]:
+    """Session number -> why it is badly placed after the session before it.
+
+    ``days`` maps the sessions that take place to their local days; a number
+    missing (a cancelled session to re-book) leaves a wider gap: sessions
+    ``k`` numbers apart may be ``k`` times the minimum to ``k`` times the
+    maximum days apart. A session on or before the day of an earlier-numbered
+    one is out of order unless the protocol allows 0 days. Empty when every
+    gap is allowed.
+    """
+    problems = {}
+    for previous, number in pairwise(sorted(days)):
+        gap, steps = (days[number] - days[previous]).days, number - previous
+        if not steps * protocol.min_gap_days <= gap <= steps * protocol.max_gap_days:
+            problems[number] = _gap_message(number, gap, protocol, previous)
+    return problems
 
 
 def check_gaps(days: Sequence[date], protocol: Protocol) -> list[str]:
@@ -104,11 +133,7 @@ def check_gaps(days: Sequence[date], protocol: Protocol) -> list[str]:
     ``days[0]`` is session 1. For example "Session 3 is 9 days after session
     2; the protocol allows 2-5 days." Empty when every gap is allowed.
     """
-    return [
-        _gap_message(number, (later - earlier).days, protocol)
-        for number, (earlier, later) in enumerate(pairwise(days), start=2)
-        if not protocol.allows((later - earlier).days)
-    ]
+    return list(check_session_gaps(dict(enumerate(days, start=1)), protocol).values())
 
 
 def group_by_day(slots: Iterable[Slot], tz: ZoneInfo) -> dict[date, list[Slot]]:

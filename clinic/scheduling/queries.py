@@ -25,6 +25,7 @@ from clinic.roles import Role
 from clinic.scheduling import availability
 from clinic.scheduling.availability import Interval, ResourceCalendar, Slot
 from clinic.scheduling.models import (
+    HOLDING,
     Allocation,
     Appointment,
     AppointmentStatus,
@@ -41,6 +42,15 @@ def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(first_day, time.min, tzinfo=tz)
     end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def active(model) -> list:
+    """The active rows of a catalogue model (service, protocol...), by name."""
+    return list(
+        db.session.scalars(
+            select(model).where(model.active.is_(True)).order_by(model.name)
+        )
+    )
 
 
 def active_estheticians(ids: list[int] | None = None) -> list[User]:
@@ -67,7 +77,9 @@ def _weekly_hours(user_ids: list[int]) -> dict[int, dict[int, list[tuple]]]:
     return hours
 
 
-def _allocation_runs(start: datetime, end: datetime) -> list[list]:
+def _allocation_runs(
+    start: datetime, end: datetime, exclude_appointment: int | None = None
+) -> list[list]:
     """Active allocations in the window, back-to-back ones merged per resource.
 
     A busy month is tens of thousands of allocations but a few runs per
@@ -95,7 +107,7 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
     # should it start earlier). The runs are the same as sorting by start
     # would give while a resource's allocations never overlap; if some did,
     # runs might overlap, which the engine handles (it ORs busy times).
-    rows = connection.execute(
+    stmt = (
         select(
             type_coerce(Allocation.resource_kind, String),
             Allocation.resource_id,
@@ -108,7 +120,11 @@ def _allocation_runs(start: datetime, end: datetime) -> list[list]:
             Allocation.ends_at > start,
         )
         .order_by(Allocation.ends_at)
-    ).all()  # in one fetch: psycopg answers row-by-row iteration one call a row
+    )
+    if exclude_appointment is not None:  # its own time is free to move into
+        stmt = stmt.where(Allocation.appointment_id != exclude_appointment)
+    # In one fetch: psycopg answers row-by-row iteration one call a row.
+    rows = connection.execute(stmt).all()
     runs: list[list] = []
     last_run: dict[tuple, list] = {}
     for kind_value, resource_id, starts_at, ends_at in rows:
@@ -129,13 +145,14 @@ def _utc_from_text(text: str) -> datetime:
 
 
 def _busy(
-    start: datetime, end: datetime
+    start: datetime, end: datetime, exclude_appointment: int | None = None
 ) -> dict[tuple[ResourceKind, int], list[Interval]]:
     """Active allocations (merged into runs) and blocks per resource: 2 queries."""
     busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
     kinds_by_value = {kind.value: kind for kind in ResourceKind}
     checked = Interval.checked_elsewhere  # rows: UTC, start < end (constraint)
-    for kind, resource_id, starts_at, ends_at in _allocation_runs(start, end):
+    runs = _allocation_runs(start, end, exclude_appointment)
+    for kind, resource_id, starts_at, ends_at in runs:
         run = checked(_utc_from_text(starts_at), _utc_from_text(ends_at))
         busy[(kinds_by_value[kind], resource_id)].append(run)
     blocks = db.session.execute(
@@ -163,6 +180,24 @@ def _busy(
     return busy
 
 
+def client_busy(
+    client_id: int, start: datetime, end: datetime, exclude_appointment=None
+) -> tuple[Interval, ...]:
+    """The client's own appointments that hold time in ``[start, end)``."""
+    stmt = select(Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.client_id == client_id,
+        Appointment.status.in_(HOLDING),
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    if exclude_appointment is not None:
+        stmt = stmt.where(Appointment.id != exclude_appointment)
+    return tuple(
+        Interval.checked_elsewhere(starts_at, ends_at)
+        for starts_at, ends_at in db.session.execute(stmt)
+    )
+
+
 class SlotFinder:
     """The calendars of a window, loaded once; free slots of any part on demand.
 
@@ -171,6 +206,10 @@ class SlotFinder:
     the series planner looks at a dozen days of a three-month window, so it
     should not pay for the other eighty. A day's slots are the same either way
     (one running into the next day still sees that day's bookings).
+
+    With ``client_id``, times when that client is booked elsewhere are left
+    out; ``exclude_appointment`` (a reschedule) frees that appointment's own
+    time.
     """
 
     def __init__(
@@ -181,18 +220,26 @@ class SlotFinder:
         *,
         esthetician_ids: list[int] | None = None,
         now: datetime | None = None,
+        client_id: int | None = None,
+        exclude_appointment: int | None = None,
     ):
         self.tz = clinic_tz()
         self.first_day, self.last_day = first_day, last_day
         self.now = now or utcnow()
         self.grid_minutes = current_app.config["SCHEDULE_GRID_MINUTES"]
-        self.length = timedelta(
-            minutes=service.duration_minutes + service.buffer_minutes
-        )
+        self.treatment = timedelta(minutes=service.duration_minutes)
+        self.length = self.treatment + timedelta(minutes=service.buffer_minutes)
         start, end = day_bounds(first_day, last_day)
         estheticians = active_estheticians(esthetician_ids)
         hours = _weekly_hours([e.id for e in estheticians])
-        busy = _busy(start, end)
+        busy = _busy(start, end, exclude_appointment)
+        # Reaching past the window: a start near its end may run into the
+        # client's appointment early the next day.
+        self.client_busy = (
+            ()
+            if client_id is None
+            else client_busy(client_id, start, end + self.length, exclude_appointment)
+        )
         whole_range = (Interval(start, end),)
 
         def calendar(kind: ResourceKind, resource_id: int, available):
@@ -261,6 +308,8 @@ class SlotFinder:
             estheticians=estheticians,
             rooms=rooms,
             devices=devices,
+            client_busy=self.client_busy,
+            treatment=self.treatment,
         )
 
     def by_day(self) -> Mapping[date, list[Slot]]:
@@ -320,17 +369,11 @@ class _SlotsByDay(Mapping):
 
 
 def find_slots(
-    service: Service,
-    first_day: date,
-    last_day: date,
-    *,
-    esthetician_ids: list[int] | None = None,
-    now: datetime | None = None,
+    service: Service, first_day: date, last_day: date, **options
 ) -> list[Slot]:
-    """Free start times for ``service`` between two local days (inclusive)."""
-    return SlotFinder(
-        service, first_day, last_day, esthetician_ids=esthetician_ids, now=now
-    ).slots()
+    """Free start times for ``service`` between two local days (inclusive);
+    ``options`` as for ``SlotFinder``."""
+    return SlotFinder(service, first_day, last_day, **options).slots()
 
 
 def slots_by_day(slots: list[Slot]) -> dict[date, list[Slot]]:

@@ -3,9 +3,21 @@
 from flask import Blueprint
 
 from clinic.access import ADMIN, PUBLIC, STAFF, route
-from clinic.scheduling import calendar_views, views
+from clinic.scheduling import (
+    appointment_views,
+    calendar_views,
+    history,
+    series_move_views,
+    series_views,
+    services,
+    views,
+)
 
 bp = Blueprint("scheduling", __name__)
+# Every page that lists appointments (calendar, dashboard) offers check-in,
+# no-show and the late flag by the same rules as the services apply.
+bp.app_context_processor(lambda: {"desk": services.desk()})
+bp.app_template_filter("event_details")(history.event_details)
 
 GET_POST = ("GET", "POST")
 POST = ("POST",)
@@ -14,51 +26,67 @@ route(bp, "/clients/<int:client_id>/book", views.book, allow=STAFF, methods=GET_
 route(
     bp,
     "/clients/<int:client_id>/series/new",
-    views.plan_series,
+    series_views.plan_series,
     allow=STAFF,
     methods=GET_POST,
 )
 route(
     bp,
     "/clients/<int:client_id>/series/confirm",
-    views.confirm_series,
+    series_views.confirm_series,
     allow=STAFF,
     methods=POST,
 )
-route(bp, "/series/<int:series_id>", views.series, allow=STAFF)
-route(bp, "/appointments/<int:appointment_id>", views.appointment, allow=STAFF)
+route(bp, "/series/<int:series_id>", series_views.series, allow=STAFF)
+route(
+    bp,
+    "/series/<int:series_id>/move",
+    series_move_views.move_sessions,
+    allow=STAFF,
+    methods=GET_POST,
+)
+route(
+    bp, "/appointments/<int:appointment_id>", appointment_views.appointment, allow=STAFF
+)
 route(
     bp,
     "/appointments/<int:appointment_id>/reschedule",
-    views.reschedule,
+    appointment_views.reschedule,
     allow=STAFF,
     methods=POST,
 )
 route(
     bp,
     "/appointments/<int:appointment_id>/cancel",
-    views.cancel,
+    appointment_views.cancel,
     allow=STAFF,
     methods=POST,
 )
 route(
     bp,
     "/appointments/<int:appointment_id>/check-in",
-    views.check_in,
+    appointment_views.check_in,
+    allow=STAFF,
+    methods=POST,
+)
+route(
+    bp,
+    "/appointments/<int:appointment_id>/undo-check-in",
+    appointment_views.undo_check_in,
     allow=STAFF,
     methods=POST,
 )
 route(
     bp,
     "/appointments/<int:appointment_id>/complete",
-    views.complete,
+    appointment_views.complete,
     allow=STAFF,
     methods=POST,
 )
 route(
     bp,
     "/appointments/<int:appointment_id>/no-show",
-    views.no_show,
+    appointment_views.no_show,
     allow=STAFF,
     methods=POST,
 )

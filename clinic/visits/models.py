@@ -119,7 +119,7 @@ class Visit(db.Model):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    appointment: Mapped[Appointment] = relationship()
+    appointment: Mapped[Appointment] = relationship(back_populates="visit")
     client: Mapped[Client] = relationship()
     esthetician: Mapped[User] = relationship(foreign_keys=[esthetician_id])
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])

@@ -28,6 +28,7 @@ from clinic.auth.models import User
 from clinic.catalogue.models import Protocol, Service
 from clinic.clients.models import Client
 from clinic.extensions import db
+from clinic.scheduling import series_services
 from clinic.scheduling import services as scheduling_services
 from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment
@@ -119,7 +120,7 @@ def book_series(
     """The seeded 6-session protocol on ``days``; appointment ids by session."""
     with database(app) as session:
         protocol = session.scalar(select(Protocol).where(Protocol.sessions == 6))
-        series = scheduling_services.book_series(
+        series = series_services.book_series(
             session.get(Client, client_id),
             protocol,
             [Placement(local(day, at), clinic.estheticians[0]) for day in days],
@@ -142,7 +143,11 @@ def record_visit(
     """Check in, start, record ``zones`` and (by default) sign; the visit's id."""
     with database(app) as session:
         appointment = session.get(Appointment, appointment_id)
-        scheduling_services.check_in(appointment, by_user_id=appointment.esthetician_id)
+        scheduling_services.check_in(
+            appointment,
+            by_user_id=appointment.esthetician_id,
+            now=appointment.starts_at,
+        )
     with database(app) as session:
         appointment = session.get(Appointment, appointment_id)
         user = session.get(User, appointment.esthetician_id)

@@ -215,7 +215,14 @@ TARGETS: dict[str, Target] = {
     "scheduling.reschedule": _appointment("reschedule"),
     "scheduling.cancel": _appointment("cancel"),
     "scheduling.check_in": _appointment("check-in", "today_appointment_id"),
-    "scheduling.no_show": _appointment("no-show", "today_appointment_id"),
+    # Offered from the start time on: the fuzz runs before it.
+    "scheduling.no_show": Target(
+        "front_desk", lambda w: f"/appointments/{w.today_appointment_id}/no-show"
+    ),
+    "scheduling.undo_check_in": _appointment("undo-check-in", "checked_in_id"),
+    "scheduling.move_sessions": _same(
+        lambda w: f"/series/{w.series_id}/move", "front_desk"
+    ),
     "scheduling.complete": _appointment("complete", "checked_in_id"),
     "scheduling.rotate_feed": Target(
         "admin",

@@ -11,6 +11,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from clinic.catalogue.models import Protocol
 from clinic.extensions import db
 from clinic.intake import services as intake_services
 from clinic.intake.models import ConsentKind, ScreeningRule
@@ -44,6 +45,7 @@ class World:
     appointment_id: int  # booked tomorrow, not checked in
     today_appointment_id: int  # booked today, not checked in
     checked_in_id: int  # checked in, no visit yet
+    series_id: int  # six sessions of another client, from next week
     draft_visit_id: int
     signed_visit_id: int
     block_id: int
@@ -80,6 +82,26 @@ def build_world(app, make_user) -> World:
         app, book(app, clinic, client_id, at=time(14, 0)), zones=(), sign=False
     )
     signed = record_visit(app, book(app, clinic, client_id, at=time(16, 0)))
+    series_client = add_client(app, "Sam Series", signed_at=INTAKE_SIGNED_AT)
+    with app.app_context():
+        from clinic.clients.models import Client
+        from clinic.scheduling import series_services
+        from clinic.scheduling.booking import Placement
+
+        protocol = db.session.scalar(select(Protocol).where(Protocol.sessions == 6))
+        series_id = series_services.book_series(
+            db.session.get(Client, series_client),
+            protocol,
+            [
+                Placement(
+                    local(TODAY + timedelta(days=7 + 10 * n), time(11, 0)),
+                    clinic.estheticians[1],
+                )
+                for n in range(6)
+            ],
+            by_user_id=None,
+        ).id
+        db.session.commit()
     block_start = local(TODAY + timedelta(days=20), time(9, 0))
     add_block(
         app,
@@ -120,6 +142,7 @@ def build_world(app, make_user) -> World:
         appointment_id=tomorrow,
         today_appointment_id=today,
         checked_in_id=checked,
+        series_id=series_id,
         draft_visit_id=draft,
         signed_visit_id=signed,
         block_id=block,

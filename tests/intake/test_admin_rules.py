@@ -529,7 +529,8 @@ class TestMinimumAge:
         with app.app_context():
             client_id = add_client(born=date(2009, 6, 1))  # 17 on the signing day
             sign_intake(client_id)
-        assert eligibility(app, client_id, SIGNED).label == "Not eligible"
+        at_18 = "Not eligible until 1 June 2027 (minimum age)"
+        assert eligibility(app, client_id, SIGNED).label == at_18
 
         response = self.set_age(client, "16")
         assert response.status_code == 302
@@ -540,14 +541,16 @@ class TestMinimumAge:
             assert rules_of(2) == rules_of(1)
             assert db.session.get(RuleSet, 1).minimum_age == 18
         # The earlier intake keeps its version and its outcome...
-        assert eligibility(app, client_id, SIGNED).label == "Not eligible"
+        assert eligibility(app, client_id, SIGNED).label == at_18
         with app.app_context():
             sign_intake(client_id)
             younger_id = add_client(born=date(2011, 1, 1))  # 15
             sign_intake(younger_id)
         # ...a new one is screened with 16.
         assert eligibility(app, client_id, SIGNED).label == "Clear"
-        assert eligibility(app, younger_id, SIGNED).label == "Not eligible"
+        assert eligibility(app, younger_id, SIGNED).label == (
+            "Not eligible until 1 January 2027 (minimum age)"
+        )
         assert eligibility(app, younger_id, date(2027, 1, 1)).label == "Clear"
 
     def test_the_same_age_is_nothing_changed(self, app, admin, client):

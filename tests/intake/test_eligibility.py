@@ -306,8 +306,12 @@ class TestAge:
         with app.app_context():
             client_id = add_client(born=date(2008, 12, 10))
             sign_intake(client_id)
-        assert eligibility(app, client_id, SIGNED).label == "Not eligible"
-        assert eligibility(app, client_id, date(2026, 12, 9)).label == "Not eligible"
+        # The minimum age is a day the client reaches (issue 15, item 4).
+        until = "Not eligible until 10 December 2026 (minimum age)"
+        assert eligibility(app, client_id, SIGNED).label == until
+        eve = eligibility(app, client_id, date(2026, 12, 9))
+        assert (eve.label, eve.may_treat) == (until, False)
+        assert eve.bookable_from == date(2026, 12, 10)
         birthday = eligibility(app, client_id, date(2026, 12, 10))
         assert (birthday.label, birthday.may_treat) == ("Clear", True)
 
@@ -320,7 +324,9 @@ class TestAge:
                 yes("dermal_filler", event_date=date(2026, 11, 28)),
                 on=date(2026, 11, 28),
             )
-        assert eligibility(app, client_id, date(2026, 12, 9)).label == "Not eligible"
+        eve = eligibility(app, client_id, date(2026, 12, 9))
+        assert eve.label == "Not eligible until 10 December 2026 (minimum age)"
+        assert eve.bookable_from == date(2026, 12, 12)  # the later of the two
         assert (
             eligibility(app, client_id, date(2026, 12, 10)).label
             == "Deferred until 12 December 2026"

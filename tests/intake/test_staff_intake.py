@@ -258,11 +258,21 @@ def test_before_the_first_intake_the_badge_says_no_intake(app, client, esthetici
     assert excluded(profile) == ""
 
 
+def _until(day) -> str:
+    return f"Not eligible until {day.day} {day:%B %Y} (minimum age)"
+
+
 @pytest.mark.parametrize(
     ("born", "expected_badge"),
     [
-        (TODAY.replace(year=TODAY.year - 17), "Not eligible"),
-        (TODAY.replace(year=TODAY.year - 18) + timedelta(days=1), "Not eligible"),
+        (
+            TODAY.replace(year=TODAY.year - 17),
+            _until(TODAY.replace(year=TODAY.year + 1)),
+        ),
+        (
+            TODAY.replace(year=TODAY.year - 18) + timedelta(days=1),
+            _until(TODAY + timedelta(days=1)),
+        ),
         (TODAY.replace(year=TODAY.year - 18), "Clear"),
     ],
 )
@@ -273,7 +283,7 @@ def test_a_client_under_18_is_not_eligible(
     intake_id = staff_intake(app, client, client_id)
     stored = load_intake(app, intake_id)
     assert badge(client.get(f"/clients/{client_id}")) == expected_badge
-    if expected_badge == "Not eligible":
+    if expected_badge.startswith("Not eligible"):
         assert stored.outcome == "not_eligible"
         assert stored.finding_codes == ["minimum_age"]
     else:

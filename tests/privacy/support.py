@@ -167,7 +167,11 @@ def arrange_record(app) -> Record:
 def _record_visit(app, appointment_id: int) -> int:
     with database(app) as session:
         appointment = session.get(Appointment, appointment_id)
-        scheduling_services.check_in(appointment, by_user_id=appointment.esthetician_id)
+        scheduling_services.check_in(
+            appointment,
+            by_user_id=appointment.esthetician_id,
+            now=appointment.starts_at,
+        )
     with database(app) as session:
         appointment = session.get(Appointment, appointment_id)
         user = session.get(User, appointment.esthetician_id)

@@ -6,6 +6,8 @@ arrangement (clinic, clients, blocks) is made in short app contexts.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -102,7 +104,8 @@ class TestFreeTimes:
         )
         appointment_id_from(response)
 
-        slots = free_slots(client, clara, clinic.service_id, day)
+        olive = add_client(app, "Olive Other")
+        slots = free_slots(client, olive, clinic.service_id, day)
         # 10:00-11:00 plus 15 minutes of buffer: nothing fits before 11:15.
         assert local_starts(slots, first) == quarter_hours(time(11, 15), LAST)
         # The other esthetician keeps 10:00, in the other room with the other device.
@@ -230,13 +233,26 @@ class TestRefused:
         self.assert_refused(app, response, 422, "That time is in the past.")
 
     @pytest.mark.parametrize(
-        "at", [time(8, 0), time(8, 45), time(16, 50), time(17, 0), time(18, 0)]
+        "at", [time(8, 0), time(8, 45), time(17, 0), time(17, 15), time(18, 0)]
     )
     def test_outside_working_hours(self, app, client, front_desk, clinic, clara, at):
         day = today(app) + timedelta(days=7)
         response = book(client, clinic, clara, local(day, at))
         self.assert_refused(
             app, response, 422, "Esthetician 1 is not working for all of that time."
+        )
+
+    @pytest.mark.parametrize("at", [time(10, 7), time(10, 0, 30)])
+    def test_off_the_grid_is_refused(self, app, client, front_desk, clinic, clara, at):
+        """Only the times the pages offer: a crafted 10:07 is refused."""
+        day = today(app) + timedelta(days=7)
+        response = book(client, clinic, clara, local(day, at))
+        self.assert_refused(
+            app,
+            response,
+            422,
+            f"{at:%H:%M} is not on the clinic's 15-minute grid: choose one of the "
+            "free times offered.",
         )
 
     def test_the_last_start_that_fits_is_accepted(
@@ -473,7 +489,9 @@ class TestEligibility:
         page = client.get(book_url(client_id, clinic.service_id, day))
         assert page.status_code == 200
         assert f"Cannot book that day. {reason}" in plain(page)
-        assert 'disabled aria-label="Book' in page.get_data(as_text=True)
+        # The reason, and nothing to press that the server would refuse.
+        assert slots_on(page) == []
+        assert "Free times on" not in plain(page)
 
         response = book(client, clinic, client_id, local(day, time(10)))
         assert response.status_code == 422
@@ -496,6 +514,19 @@ class TestEligibility:
             before
         )
         assert appointments_of(app) == []
+
+        page = client.get(book_url(client_id, clinic.service_id, until - timedelta(1)))
+        assert f"Cannot book before {label}." in plain(page)
+        assert slots_on(page) == []
+        [later] = re.findall(
+            r'href="([^"]*)">Show free times on ' + re.escape(label),
+            page.get_data(as_text=True),
+        )
+        shown = client.get(html.unescape(later))
+        assert f"Free times on {label}" in plain(shown)
+        assert slots_on(shown) and all(
+            s.start.astimezone(TZ).date() == until for s in slots_on(shown)
+        )
 
         on_the_day = book(client, clinic, client_id, local(until, time(9)))
         appointment_id_from(on_the_day)
@@ -535,3 +566,48 @@ def test_an_esthetician_may_book_too(app, make_user, clinic, clara, day):
     user = make_user(Role.ESTHETICIAN, password=DEFAULT_PASSWORD)
     browser = signed_in_browser(app, user.email)
     appointment_id_from(book(browser, clinic, clara, local(day, time(10))))
+
+
+def test_a_client_turning_18_soon_is_bookable_from_the_birthday(
+    app, client, front_desk, clinic
+):
+    """Issue 15, item 4: the minimum age is a day the client reaches."""
+    from clinic.clients.models import Client
+    from clinic.extensions import db
+    from tests.scheduling.support import submit_intake
+
+    birthday = today(app) + timedelta(days=2)
+    with app.app_context():
+        from clinic.clients.services import create_client
+
+        minor = create_client(
+            {
+                "given_name": "Mina",
+                "family_name": "Minor",
+                "date_of_birth": birthday.replace(year=birthday.year - 18),
+                "email": "",
+                "phone": "",
+            },
+            by_user_id=None,
+        )
+        submit_intake(minor)
+        db.session.commit()
+        minor_id = db.session.get(Client, minor.id).id
+    label = f"{birthday.day} {birthday:%B %Y}"
+
+    profile = plain(client.get(f"/clients/{minor_id}"))
+    assert f"Not eligible until {label} (minimum age)" in profile
+
+    page = client.get(book_url(minor_id, clinic.service_id, today(app)))
+    assert f"Cannot book before {label}." in plain(page)
+    assert slots_on(page) == []
+    eve = birthday - timedelta(days=1)
+    refused = book(client, clinic, minor_id, local(eve, time(10)))
+    assert refused.status_code == 422
+    assert f"Not before {label}: the client is not eligible until {label}" in plain(
+        refused
+    )
+
+    on_the_day = free_slots(client, minor_id, clinic.service_id, birthday)
+    assert on_the_day
+    appointment_id_from(book(client, clinic, minor_id, on_the_day[0].start))

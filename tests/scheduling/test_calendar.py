@@ -20,7 +20,7 @@ from clinic.catalogue.models import Protocol, Service
 from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.roles import Role
-from clinic.scheduling import services
+from clinic.scheduling import series_services, services
 from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from tests.helpers import DEFAULT_PASSWORD, login
@@ -67,7 +67,7 @@ def book_series(app, clinic, client_id, first_day, at, *, who=0, place=0):
     with app.app_context():
         protocol = db.session.get(Protocol, clinic.protocol_ids[TWICE_A_WEEK])
         days = [first_day + timedelta(days=3 * n) for n in range(protocol.sessions)]
-        series = services.book_series(
+        series = series_services.book_series(
             db.session.get(Client, client_id),
             protocol,
             [placement(clinic, day, at, who, place) for day in days],
@@ -220,8 +220,9 @@ class TestDayView:
         assert names_in_order(column(body, "Esthetician 2"), self.NAMES) == [
             "Dot Penhallow"
         ]
-        # The next day's appointment of esthetician 2 is not on this day.
-        assert body.count("Dot Penhallow") == 2  # the name and the check-in label
+        # The next day's appointment of esthetician 2 is not on this day (and
+        # nothing is checked in two weeks ahead: no check-in label).
+        assert body.count("Dot Penhallow") == 1
 
     def test_each_card_shows_client_service_session_room_device_and_status(
         self, client, front_desk, day, shown
@@ -239,9 +240,10 @@ class TestDayView:
             "Room 1",
             "Device 1",
             "Booked",
-            "Check in",
         ):
             assert part in series_card, part
+        # Check-in opens on the appointment's day: none two weeks ahead.
+        assert "Check in" not in series_card
         assert "Session" not in single_card
         [(_, other_card)] = column(body, "Esthetician 2")
         for part in ("Dot Penhallow", SERVICE, "Room 2", "Device 2", "Booked"):
@@ -504,12 +506,22 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, client, url):
 # --- check-in from the calendar ----------------------------------------------
 
 
-def test_check_in_from_the_day_view_returns_to_the_day_view(
-    app, client, front_desk, shown
-):
+# Check-in opens at midnight of the appointment's day: the check-in tests book
+# for today and run at any hour (the window itself: test_check_in_window).
+ALL_DAY = {"CHECK_IN_OPENS_MINUTES": 24 * 60}
+
+
+def book_today(app, clinic, client_id, at, **kw) -> int:
+    day = today(app)
+    return book(app, clinic, client_id, day, at, now=local(day, time(0, 0)), **kw)
+
+
+@pytest.mark.app_config(**ALL_DAY)
+def test_check_in_from_the_day_view_returns_to_the_day_view(app, client, front_desk):
     clinic = build_clinic(app)
     ada = add_client(app, "Ada Lovelace")
-    appointment = book(app, clinic, ada, shown, time(10, 0), who=1, place=1)
+    shown = today(app)
+    appointment = book_today(app, clinic, ada, time(10, 0), who=1, place=1)
     url = f"/calendar?date={shown.isoformat()}&by=room"
     fields = check_in_form(page(client, url), appointment)
     assert fields["back"] == url
@@ -534,10 +546,12 @@ def test_check_in_from_the_day_view_returns_to_the_day_view(
         "javascript:alert(1)",
     ],
 )
-def test_check_in_ignores_a_foreign_back_address(app, client, front_desk, shown, back):
+@pytest.mark.app_config(**ALL_DAY)
+def test_check_in_ignores_a_foreign_back_address(app, client, front_desk, back):
     clinic = build_clinic(app)
     ada = add_client(app, "Ada Lovelace")
-    appointment = book(app, clinic, ada, shown, time(10, 0))
+    shown = today(app)
+    appointment = book_today(app, clinic, ada, time(10, 0))
     fields = check_in_form(
         page(client, f"/calendar?date={shown.isoformat()}"), appointment
     )
@@ -637,8 +651,11 @@ def test_queries_per_page_do_not_grow_with_the_appointments(
 
 # --- the dashboard -----------------------------------------------------------
 
-# Wednesday 16 April 2031, 08:00 in London (BST): before the day's bookings.
-MORNING = datetime(2031, 4, 16, 7, 0, tzinfo=UTC)
+# Wednesday 16 April 2031, 09:10 in London (BST): check-in is open for the
+# 09:00 and 10:00 bookings (it opens an hour before), and the 09:00 one is
+# not late yet (15 minutes).
+MORNING = datetime(2031, 4, 16, 8, 10, tzinfo=UTC)
+BOOKED_AT = MORNING - timedelta(hours=3)
 
 
 def rows_of_dashboard(body: str) -> list[list[str]]:
@@ -662,8 +679,10 @@ class TestDashboard:
             cy = add_client(app, "Cy Ashdown")
             dot = add_client(app, "Dot Penhallow")
             ids = {
-                "ada": book(app, clinic, ada, day, time(9, 0)),
-                "bea": book(app, clinic, bea, day, time(10, 0), who=1, place=1),
+                "ada": book(app, clinic, ada, day, time(9, 0), now=BOOKED_AT),
+                "bea": book(
+                    app, clinic, bea, day, time(10, 0), who=1, place=1, now=BOOKED_AT
+                ),
                 "cy": book(app, clinic, cy, day, time(11, 30)),
                 "dot": book(app, clinic, dot, day + timedelta(days=1), time(9, 0)),
             }

@@ -320,3 +320,54 @@ def test_exclusion_constraint_refuses_overlapping_active_allocations(app):
         )
     assert count == 3 + 4  # the booking's three, plus four accepted rows
     assert overlaps(app) == []
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL,
+    reason="PostgreSQL only: SQLite has one writer at a time by design, so any "
+    "write waits for it (bounded by the busy timeout)",
+)
+def test_a_stuck_booking_holds_up_only_what_it_touches(app, make_user):
+    """Issue 15, item 15: an unrelated booking used to wait on one global lock
+    behind a booking that never finished. Here a booking of Clara with
+    esthetician 1 is stuck half way (its checks and rows done, its audit row
+    and commit not: where a slow or frozen request stops) while Olive is
+    booked with esthetician 2 through the page: that one must go through at
+    once, not wait for the first to end."""
+    from clinic.catalogue.models import Service
+    from clinic.clients.models import Client
+    from clinic.scheduling import booking
+    from clinic.scheduling.booking import Placement
+
+    clinic = build_clinic(app)
+    clara, olive = add_client(app, "Clara Client"), add_client(app, "Olive Other")
+    desk = make_user(Role.FRONT_DESK)
+    browser = signed_in_browser(app, desk.email)
+    token = csrf_token(browser, "/dashboard")
+    start = local(today(app) + timedelta(days=7), time(10))
+    fields = book_form(clinic.service_id, clinic.estheticians[1], start)
+    result = {}
+
+    def unrelated() -> None:
+        response = browser.post(
+            f"/clients/{olive}/book", data={**fields, "csrf_token": token}
+        )
+        result["response"] = (response.status_code, plain(response))
+
+    with app.app_context():
+        booking.place(
+            db.session.get(Client, clara),
+            db.session.get(Service, clinic.service_id),
+            Placement(start, clinic.estheticians[0]),
+            by_user_id=desk.id,
+        )
+        worker = threading.Thread(target=unrelated, daemon=True)
+        worker.start()
+        # Not a timing target: the old global lock made it wait for ever.
+        worker.join(WAIT_SECONDS / 4)
+        finished_while_stuck = not worker.is_alive()
+        db.session.rollback()
+    worker.join(WAIT_SECONDS)
+    assert finished_while_stuck, "the unrelated booking waited for the stuck one"
+    assert result["response"][0] == 302, result["response"][1][:300]
+    assert [a.client_id for a in appointments_of(app)] == [olive]

@@ -23,7 +23,7 @@ from clinic.extensions import db
 from clinic.intake.models import IntakeAnswer
 from clinic.intake.screening import Answer
 from clinic.roles import Role
-from clinic.scheduling import services
+from clinic.scheduling import series_services, services
 from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment, CalendarFeed
 from tests.helpers import submit
@@ -115,7 +115,7 @@ def book_series(app, clinic, client_id, first_day, at) -> list[int]:
     with app.app_context():
         protocol = db.session.get(Protocol, clinic.protocol_ids[0])
         assert protocol.sessions == 10
-        series = services.book_series(
+        series = series_services.book_series(
             db.session.get(Client, client_id),
             protocol,
             [

@@ -293,7 +293,10 @@ class TestConfirm:
         fields["sessions-1-at"] = "10:30"
         response = confirm(client, clara, fields)
         assert response.status_code == 409
-        assert rows(response)[1]["note"] == "overlaps session 1."
+        assert rows(response)[1]["note"] == (
+            "overlaps session 1. Session 2 is 0 days after session 1; the "
+            "protocol allows 2-5 days."
+        )
         assert series_count(app) == 0
         assert appointments_of(app) == []
 
@@ -310,17 +313,22 @@ class TestConfirm:
         assert fields["sessions-0-esthetician"] != fields["sessions-1-esthetician"]
         response = confirm(client, clara, fields)
         assert response.status_code == 409
-        assert rows(response)[1]["note"] == "overlaps session 1."
+        assert rows(response)[1]["note"] == (
+            "overlaps session 1. Session 2 is 0 days after session 1; the "
+            "protocol allows 2-5 days."
+        )
         assert series_count(app) == 0
 
     def test_booking_reads_a_few_rows_per_session(
         self, app, client, front_desk, clinic, clara, first_day
     ):
         """Each session is checked with one query (time off and bookings of
-        the esthetician, the first free room and device); what does not change
-        between them (the esthetician, hours, intake, locks, the audit chain's
-        head, the room and device picked) is read once. 10 sessions once cost
-        170 statements, then 45 reads.
+        the esthetician, the client's other appointments, the first free room
+        and device); what does not change between them (the esthetician,
+        hours, intake, locks, the audit chain's head, the room and device
+        picked) is read once. 10 sessions once cost 170 statements, then 45
+        reads. PostgreSQL's locks: one statement for the client and the
+        estheticians, one try per room and device picked.
         Inserts are not counted: SQLite gets one per row (in process, cheap),
         PostgreSQL one per table."""
         fields = confirm_fields(plan(client, clara, clinic, first_day))
@@ -339,7 +347,7 @@ class TestConfirm:
         series_id_from(response)
         assert len(appointments_of(app, clara)) == 10
         reads = [s for s in statements if not s.lstrip().startswith("INSERT")]
-        assert len(reads) <= 10 + 16, "\n".join(s[:80] for s in reads)
+        assert len(reads) <= 10 + 18, "\n".join(s[:80] for s in reads)
         assert sum("FROM audit_event" in s for s in reads) == 1
 
     def test_a_session_outside_hours_or_in_the_past_refuses_the_series(
@@ -386,21 +394,43 @@ class TestConfirm:
 def test_ineligible_client_gets_no_series(
     app, client, front_desk, clinic, first_day, case
 ):
+    """The pages say why and offer nothing to press; a confirmation sent
+    anyway (by hand) is refused session by session and books nothing."""
     reason = REFUSAL_REASONS[case]
     client_id = ineligible_client(app, case)
 
-    proposal_page = plan(client, client_id, clinic, first_day)
-    assert proposal_page.status_code == 200
-    assert f"Cannot book. {reason}" in plain(proposal_page)
+    page = client.get(f"/clients/{client_id}/series/new")
+    assert page.status_code == 200
+    assert f"Cannot plan a series. {reason}" in plain(page)
+    assert "Propose the sessions" not in plain(page)
+    refused = plan(client, client_id, clinic, first_day)
+    assert refused.status_code == 422
+    assert f"Cannot plan a series. {reason}" in plain(refused)
+    assert "Book all sessions" not in plain(refused)
 
-    response = confirm(client, client_id, confirm_fields(proposal_page))
+    token = confirm_fields(plan(client, clara_for(app), clinic, first_day))
+    fields = {"csrf_token": token["csrf_token"], "protocol": token["protocol"]}
+    for n in range(10):
+        fields |= {
+            f"sessions-{n}-day": (first_day + timedelta(days=3 * n)).isoformat(),
+            f"sessions-{n}-at": "10:00",
+            f"sessions-{n}-esthetician": str(clinic.estheticians[0]),
+        }
+    response = confirm(client, client_id, fields)
     assert response.status_code == 409
+    assert f"Cannot book. {reason}" in plain(response)
+    assert "Book all sessions" not in plain(response)
     shown = rows(response)
     assert len(shown) == 10
     assert all(r["mark"] == "table-danger" for r in shown)
     assert all(r["note"].startswith(reason) for r in shown)
     assert series_count(app) == 0
     assert appointments_of(app) == []
+
+
+def clara_for(app) -> int:
+    """An eligible client, for a page that carries a CSRF token and protocol."""
+    return add_client(app, "Clara Client")
 
 
 def test_deferred_client_series_starts_on_d_and_not_before(

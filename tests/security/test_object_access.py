@@ -108,7 +108,9 @@ def test_a_signed_visit_cannot_be_edited_even_by_its_owner(app, world, owner):
 def test_another_esthetician_cannot_start_the_visit(app, world, owner, other):
     with frozen_clock(), database(app) as session:
         appointment = session.get(Appointment, world.appointment_id)
-        scheduling_services.check_in(appointment, by_user_id=world.esthetician_id)
+        scheduling_services.check_in(
+            appointment, by_user_id=world.esthetician_id, now=appointment.starts_at
+        )
     visits = count(app, Visit)
     url = start_url(world.appointment_id)
     assert post(other, url, {"changed": "no"}).status_code == 409

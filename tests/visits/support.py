@@ -23,6 +23,7 @@ from clinic.catalogue.models import Protocol, Service
 from clinic.clients.models import Client
 from clinic.extensions import db
 from clinic.intake.screening import Answer
+from clinic.scheduling import series_services
 from clinic.scheduling import services as scheduling_services
 from clinic.scheduling.booking import Placement
 from clinic.scheduling.models import Appointment
@@ -93,7 +94,11 @@ def book(
 def check_in(app, appointment_id: int) -> None:
     with database(app) as session:
         appointment = session.get(Appointment, appointment_id)
-        scheduling_services.check_in(appointment, by_user_id=appointment.esthetician_id)
+        scheduling_services.check_in(
+            appointment,
+            by_user_id=appointment.esthetician_id,
+            now=appointment.starts_at,
+        )
 
 
 def checked_in(app, clinic: Clinic, client_id: int, **kw) -> int:
@@ -106,7 +111,7 @@ def book_series_of_six(app, clinic: Clinic, client_id: int) -> list[int]:
     """The seeded "6 sessions, about 10 days apart" protocol from today, 10:00."""
     with database(app) as session:
         protocol = session.scalar(select(Protocol).where(Protocol.sessions == 6))
-        series = scheduling_services.book_series(
+        series = series_services.book_series(
             session.get(Client, client_id),
             protocol,
             [

@@ -3,6 +3,8 @@ status, never its content; every read and change is audited with the client."""
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from clinic.roles import Role
@@ -66,7 +68,7 @@ def draft_with_notes(app):
 
 def test_the_front_desk_is_refused_every_visit_url(app, make_user):
     clinic, client_id, _user, _appointment_id, visit_id = draft_with_notes(app)
-    other_appointment = checked_in(app, clinic, client_id, esthetician=1)
+    other_appointment = checked_in(app, clinic, client_id, esthetician=1, at=time(12))
     desk = front_desk_browser(app, make_user)
     before = (load_visit(app, visit_id), notes_of(app, visit_id), audit_counts(app))
 
