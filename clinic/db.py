@@ -29,6 +29,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The range of PostgreSQL's ``integer``, the type of every id and whole-number
+# column. SQLite would hold more, but a clinic must be able to move to
+# PostgreSQL, so ids beyond it are refused on both (never looked up).
+INTEGER_LIMIT = 2**31 - 1
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
