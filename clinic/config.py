@@ -24,7 +24,9 @@ class Defaults:
     CLINIC_TIMEZONE = "Europe/London"
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # instance/clinic.sqlite3 if unset
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and so the log) names its
+    # SQL but not the values, which are client data (names, health answers).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Sessions and cookies. SESSION_COOKIE_SECURE is on by default: `make run`
     # turns it off for a plain-http local trial and says so in its log.
@@ -127,6 +129,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 raise RuntimeError(f"invalid {env_name}: {exc}") from exc
     else:
         app.config.update(test_config)
+
+    # An instance file that sets its own engine options keeps the values
+    # out of the logs unless it says otherwise.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:

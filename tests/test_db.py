@@ -103,3 +103,55 @@ def test_sqlite_write_lock_is_taken_at_begin(app, db_session):
     second.close()
     first.rollback()
     first.close()
+
+
+def refuse_inserts_into_client(app) -> None:
+    """A trigger that makes every INSERT INTO client fail, with its values."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                )
+            )
+            db.session.execute(
+                text(
+                    "CREATE TRIGGER refuse_client BEFORE INSERT ON client "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_row()"
+                )
+            )
+        else:
+            db.session.execute(
+                text(
+                    "CREATE TRIGGER refuse_client BEFORE INSERT ON client "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        db.session.commit()
+
+
+@pytest.mark.app_config(PROPAGATE_EXCEPTIONS=False)
+def test_a_failed_insert_logs_no_client_data(app, client, front_desk, caplog):
+    """Was: the error logged for a failed INSERT listed every value sent
+    ([parameters: ('Zelda', 'Quixotic-Marsh', ...)]), client data in the log."""
+    from tests.clients.support import NEW, client_count, client_form
+    from tests.helpers import submit
+
+    refuse_inserts_into_client(app)
+    form = client_form(
+        given_name="Zelda",
+        family_name="Quixotic-Marsh",
+        email="zelda.quixotic@example.org",
+        phone="+44 7700 900456",
+        notes="Pacemaker fitted in 2019",
+    )
+    response = submit(client, NEW, form)
+    assert response.status_code == 500
+    assert client_count(app) == 0
+    logged = caplog.text
+    assert "refused by the test" in logged  # the failure itself is logged
+    assert "INSERT INTO client" in logged  # with its statement
+    assert "SQL parameters hidden" in logged
+    for value in ("Zelda", "Quixotic", "zelda.quixotic", "900456", "Pacemaker"):
+        assert value not in logged, value
