@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from clinic.db_errors import SQLITE_UNUSABLE, sqlite_primary_code
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -193,6 +195,11 @@ def configure_sqlite(engine: Engine) -> None:
     the start of the transaction, so two requests can never both pass a check
     and then both insert. This is the recipe of the SQLAlchemy SQLite dialect
     documentation ("Serializable isolation / Savepoints / Transactional DDL").
+
+    A connection that met a file it cannot write, open or read is thrown away
+    with the rest of the pool: SQLite opens a file it may not write read-only
+    and keeps it so, which kept writes failing after the file was writable
+    again, until a restart.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -211,3 +218,8 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "handle_error")
+    def _discard_unusable(context) -> None:
+        if sqlite_primary_code(context.original_exception) in SQLITE_UNUSABLE:
+            context.is_disconnect = True
