@@ -40,8 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     routing.init_app(app)
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
-        configure_postgresql(db.engine)
+        configure_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
+        configure_postgresql(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

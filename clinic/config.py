@@ -27,6 +27,11 @@ class Defaults:
     # hide_parameters: a failed statement's error (and so the log) names its
     # SQL but not the values, which are client data (names, health answers).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # The longest a request waits for a lock another request holds (SQLite's
+    # busy timeout, PostgreSQL's lock_timeout) before it is answered "busy,
+    # try again" (503). Well under gunicorn's worker timeout (30 s), which
+    # would kill the worker with no answer at all.
+    DB_LOCK_TIMEOUT_MS = 5000
 
     # Sessions and cookies. SESSION_COOKIE_SECURE is on by default: `make run`
     # turns it off for a plain-http local trial and says so in its log.
@@ -90,6 +95,7 @@ class Defaults:
 # Environment variables read directly, and how to parse them.
 _ENV_SETTINGS = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DB_LOCK_TIMEOUT_MS": ("DB_LOCK_TIMEOUT_MS", int),
     "SECRET_KEY": ("SECRET_KEY", str),
     "CLINIC_NAME": ("CLINIC_NAME", str),
     "CLINIC_TIMEZONE": ("CLINIC_TIMEZONE", str),
@@ -157,6 +163,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not isinstance(years, int) or isinstance(years, bool) or not 0 <= years <= 100:
         raise RuntimeError(
             "CLINICAL_RECORD_RETENTION_YEARS must be a whole number of years (0-100)"
+        )
+
+    wait = app.config["DB_LOCK_TIMEOUT_MS"]
+    if not isinstance(wait, int) or isinstance(wait, bool) or not 1 <= wait <= 20_000:
+        raise RuntimeError(
+            "DB_LOCK_TIMEOUT_MS must be a whole number of milliseconds (1-20000), "
+            "well under gunicorn's worker timeout"
         )
 
     if not app.config.get("SECRET_KEY"):

@@ -77,6 +77,21 @@ def test_invalid_timezone_fails_at_startup(tmp_path):
         create_app(config)
 
 
+def test_lock_wait_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite3")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "2500")
+    assert create_app().config["DB_LOCK_TIMEOUT_MS"] == 2500
+
+
+@pytest.mark.parametrize("wait", [0, -1, 60_000, "5000", True])
+def test_a_lock_wait_beyond_the_worker_timeout_fails_at_startup(tmp_path, wait):
+    config = base_config(f"sqlite:///{tmp_path}/x.sqlite3")
+    config["DB_LOCK_TIMEOUT_MS"] = wait
+    with pytest.raises(RuntimeError, match="DB_LOCK_TIMEOUT_MS"):
+        create_app(config)
+
+
 def test_invalid_boolean_in_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "perhaps")

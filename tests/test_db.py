@@ -67,7 +67,17 @@ def test_sqlite_is_tuned_for_several_users(app, db_session):
         pytest.skip("SQLite pragmas only apply to SQLite")
     assert db_session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db_session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    assert db_session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_lock_waits_are_bounded_on_every_connection(app, db_session):
+    """DB_LOCK_TIMEOUT_MS: SQLite's busy timeout, PostgreSQL's lock_timeout."""
+    assert app.config["DB_LOCK_TIMEOUT_MS"] == 5000
+    if db.engine.dialect.name == "sqlite":
+        assert db_session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    else:
+        assert db_session.execute(text("SHOW lock_timeout")).scalar() == "5s"
+        db_session.commit()  # still set once the transaction is over
+        assert db_session.execute(text("SHOW lock_timeout")).scalar() == "5s"
 
 
 def test_postgresql_sessions_run_in_utc(app, make_user, db_session):

@@ -1,14 +1,18 @@
-"""A database that is out of reach or read-only: a 503 page with
+"""A database that is busy, out of reach or read-only: a 503 page with
 Retry-After and every security header, nothing half-written, and the app
-recovers by itself (issue 15, items 13-14).
+recovers by itself (issue 15, items 13-15).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import threading
+import time
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -146,6 +150,59 @@ def test_a_read_only_database_file_recovers_without_a_restart(
     assert client_count(app) == 0
 
     response = post_new_client(client, token, family_name="Writable")
+    assert response.status_code == 302, text_of(response)[:500]
+    assert client_count(app) == 1
+
+
+# --- item 15: a lock wait that runs out ----------------------------------------
+
+
+@contextmanager
+def write_lock_held(app, database_uri: str, release_after: float = 8.0):
+    """Another connection holds a lock that registering a client needs.
+
+    SQLite: the write lock itself (BEGIN IMMEDIATE). PostgreSQL: the audit
+    table, which every change writes to after its own rows, so the client's
+    row is already inserted when the wait runs out. Released after
+    ``release_after`` seconds at the latest, so an unbounded wait ends too.
+    """
+    if dialect(app) == "sqlite":
+        holder = sqlite3.connect(
+            make_url(database_uri).database,
+            isolation_level=None,
+            timeout=0,
+            check_same_thread=False,  # the timer may release it
+        )
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        dsn = make_url(database_uri).set(drivername="postgresql")
+        holder = psycopg.connect(dsn.render_as_string(hide_password=False))
+        holder.execute("LOCK TABLE audit_event IN EXCLUSIVE MODE")
+    timer = threading.Timer(release_after, holder.rollback)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        holder.rollback()
+        holder.close()
+
+
+@pytest.mark.app_config(DB_LOCK_TIMEOUT_MS=300)
+def test_a_lock_wait_that_runs_out_is_a_503_and_writes_nothing(
+    app, client, front_desk, database_uri
+):
+    """Was a 500 after 10 s on SQLite, and an endless wait on PostgreSQL."""
+    token = csrf_token(client, NEW)
+    with write_lock_held(app, database_uri):
+        started = time.monotonic()
+        response = post_new_client(client, token, family_name="Waiting")
+        waited = time.monotonic() - started
+    assert_503(response, BUSY, "clients.new")
+    assert 0.2 < waited < 3, waited
+    assert client_count(app) == 0
+
+    response = post_new_client(client, token, family_name="Waiting")
     assert response.status_code == 302, text_of(response)[:500]
     assert client_count(app) == 1
 
