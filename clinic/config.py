@@ -54,7 +54,12 @@ class Defaults:
     LOGIN_RATE_LIMIT = "5 per minute"
     LOCKOUT_THRESHOLD = 10
     LOCKOUT_MINUTES = 15
+    # memory:// counts in each worker; redis://host:6379/0 shares the counts
+    # between every worker and server (README, Production).
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis out of reach: count in each worker's memory meanwhile, so signing
+    # in still works (limited per worker), and go back to Redis once it answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     # Two-factor sign-in (TOTP authenticator app plus recovery codes). Optional
     # for everyone; when this is on, an admin without it is sent to set it up
