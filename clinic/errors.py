@@ -59,18 +59,25 @@ def _as_visitor() -> None:
 
 
 def render_error(status: int, title: str | None = None, message: str | None = None):
+    """The error page; a server error's page as to a visitor, and any other
+    one too when the database the menu needs fails meanwhile."""
+    default_title, default_message = _MESSAGES.get(status, _MESSAGES[500])
+    context = {
+        "status": status,
+        "title": title or default_title,
+        "message": message or default_message,
+    }
     if status >= 500:
         _as_visitor()
-    default_title, default_message = _MESSAGES.get(status, _MESSAGES[500])
-    return (
-        render_template(
-            "errors/error.html",
-            status=status,
-            title=title or default_title,
-            message=message or default_message,
-        ),
-        status,
-    )
+    try:
+        page = render_template("errors/error.html", **context)
+    except DBAPIError as exc:
+        if database_trouble(exc) is None:
+            raise
+        db.session.rollback()
+        _as_visitor()
+        page = render_template("errors/error.html", **context)
+    return page, status
 
 
 def _http_error(exc: HTTPException):

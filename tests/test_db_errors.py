@@ -84,6 +84,23 @@ def test_pages_of_a_signed_in_user_are_a_503_when_the_database_is_down(
     assert_503(response, UNAVAILABLE, "clients.new")
 
 
+def test_other_error_pages_still_come_when_the_database_is_down(
+    client, front_desk, database_down
+):
+    """A 404 or a refused form does not need the database, but the layout's
+    menu does: the page comes without the menu instead of not at all."""
+    browser = database_down.test_client()
+    browser.set_cookie("clinic_session", client.get_cookie("clinic_session").value)
+    missing = browser.get("/no-such-page")
+    assert missing.status_code == 404
+    assert not header_problems(missing, "no-such-page", https=False)
+    assert "Page not found" in text_of(missing)
+    forged = browser.post("/logout", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert not header_problems(forged, "auth.logout", https=False)
+    assert "This form has expired" in text_of(forged)
+
+
 def test_signing_in_while_the_database_is_down_is_a_503(database_down, front_desk):
     browser = database_down.test_client()
     assert browser.get("/login").status_code == 200  # needs no database
