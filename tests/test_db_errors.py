@@ -224,6 +224,37 @@ def test_a_lock_wait_that_runs_out_is_a_503_and_writes_nothing(
     assert client_count(app) == 1
 
 
+@pytest.mark.app_config(DB_LOCK_TIMEOUT_MS=10_000)
+def test_a_connection_lost_mid_request_is_a_503(app, client, front_desk, database_uri):
+    """The server ends the request's connection while it waits (a restart, a
+    failover, an administrator): 503, nothing written, and the next request
+    gets a new connection."""
+    if dialect(app) != "postgresql":
+        pytest.skip("SQLite has no server connection to lose")
+    token = csrf_token(client, NEW)
+    dsn = make_url(database_uri).set(drivername="postgresql")
+    admin = psycopg.connect(dsn.render_as_string(hide_password=False), autocommit=True)
+
+    def end_the_waiting_connection():
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+
+    with write_lock_held(app, database_uri):
+        ender = threading.Timer(0.5, end_the_waiting_connection)
+        ender.start()
+        response = post_new_client(client, token, family_name="Cut off")
+        ender.join()
+    admin.close()
+    assert_503(response, UNAVAILABLE, "clients.new")
+    assert client_count(app) == 0
+
+    response = post_new_client(client, token, family_name="Reconnected")
+    assert response.status_code == 302, text_of(response)[:500]
+    assert client_count(app) == 1
+
+
 def test_other_database_errors_are_still_errors(app, client, login_as):
     """Only waits and outages become a 503: a bug keeps its 500 (here raised,
     as the test client does with exceptions nothing handles)."""
