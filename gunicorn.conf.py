@@ -5,6 +5,11 @@ command line still win."""
 
 import gc
 
+# Seconds a worker may spend on one request before the master kills it (the
+# client then gets no answer at all). A request waits at most
+# DB_LOCK_TIMEOUT_MS (5 s) for a database lock and then answers "busy".
+timeout = 30
+
 
 def post_worker_init(worker) -> None:
     """Freeze what the worker built at start-up: the app, SQLAlchemy's

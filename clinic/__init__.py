@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clinic import cli, errors, security
+from clinic import cli, errors, routing, security
 from clinic.auth import passwords
 from clinic.config import load_config
 from clinic.db import configure_postgresql, configure_sqlite
@@ -37,10 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    routing.init_app(app)
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
-        configure_postgresql(db.engine)
+        configure_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
+        configure_postgresql(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

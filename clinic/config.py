@@ -24,7 +24,14 @@ class Defaults:
     CLINIC_TIMEZONE = "Europe/London"
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # instance/clinic.sqlite3 if unset
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and so the log) names its
+    # SQL but not the values, which are client data (names, health answers).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # The longest a request waits for a lock another request holds (SQLite's
+    # busy timeout, PostgreSQL's lock_timeout) before it is answered "busy,
+    # try again" (503). Well under gunicorn's worker timeout (30 s), which
+    # would kill the worker with no answer at all.
+    DB_LOCK_TIMEOUT_MS = 5000
 
     # Sessions and cookies. SESSION_COOKIE_SECURE is on by default: `make run`
     # turns it off for a plain-http local trial and says so in its log.
@@ -47,7 +54,12 @@ class Defaults:
     LOGIN_RATE_LIMIT = "5 per minute"
     LOCKOUT_THRESHOLD = 10
     LOCKOUT_MINUTES = 15
+    # memory:// counts in each worker; redis://host:6379/0 shares the counts
+    # between every worker and server (README, Production).
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis out of reach: count in each worker's memory meanwhile, so signing
+    # in still works (limited per worker), and go back to Redis once it answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     # Two-factor sign-in (TOTP authenticator app plus recovery codes). Optional
     # for everyone; when this is on, an admin without it is sent to set it up
@@ -92,6 +104,7 @@ class Defaults:
 # Environment variables read directly, and how to parse them.
 _ENV_SETTINGS = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DB_LOCK_TIMEOUT_MS": ("DB_LOCK_TIMEOUT_MS", int),
     "SECRET_KEY": ("SECRET_KEY", str),
     "CLINIC_NAME": ("CLINIC_NAME", str),
     "CLINIC_TIMEZONE": ("CLINIC_TIMEZONE", str),
@@ -132,6 +145,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.update(test_config)
 
+    # An instance file that sets its own engine options keeps the values
+    # out of the logs unless it says otherwise.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
+
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "clinic.sqlite3")
@@ -152,6 +172,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not isinstance(years, int) or isinstance(years, bool) or not 0 <= years <= 100:
         raise RuntimeError(
             "CLINICAL_RECORD_RETENTION_YEARS must be a whole number of years (0-100)"
+        )
+
+    wait = app.config["DB_LOCK_TIMEOUT_MS"]
+    if not isinstance(wait, int) or isinstance(wait, bool) or not 1 <= wait <= 20_000:
+        raise RuntimeError(
+            "DB_LOCK_TIMEOUT_MS must be a whole number of milliseconds (1-20000), "
+            "well under gunicorn's worker timeout"
         )
 
     if not app.config.get("SECRET_KEY"):

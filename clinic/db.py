@@ -8,6 +8,10 @@ every datetime stored is timezone-aware UTC; ``enum_column`` stores a Python
 SQLite is tuned for a multi-user clinic: WAL, a busy timeout, foreign keys, and
 transactions that begin with ``BEGIN IMMEDIATE`` so that a check-then-insert
 cannot interleave with another writer (DESIGN.md, guarantee 1).
+
+Every lock wait is bounded (``DB_LOCK_TIMEOUT_MS``): SQLite's busy timeout,
+PostgreSQL's ``lock_timeout``. A request that waits longer is answered "busy,
+try again" (clinic/db_errors.py) long before gunicorn would kill the worker.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from clinic.db_errors import SQLITE_UNUSABLE, sqlite_primary_code
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -29,7 +35,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The range of PostgreSQL's ``integer``, the type of every id and whole-number
+# column. SQLite would hold more, but a clinic must be able to move to
+# PostgreSQL, so ids beyond it are refused on both (never looked up).
+INTEGER_LIMIT = 2**31 - 1
 
 
 class Base(DeclarativeBase):
@@ -158,15 +167,17 @@ def include_object_for(dialect_name: str):
     return include_object
 
 
-def configure_postgresql(engine: Engine) -> None:
-    """Sessions in UTC, dates in ISO, on PostgreSQL (no-op elsewhere).
+def configure_postgresql(engine: Engine, lock_timeout_ms: int) -> None:
+    """Sessions in UTC, dates in ISO, lock waits bounded, on PostgreSQL
+    (no-op elsewhere).
 
     Every time is stored and compared in UTC; psycopg turns each timestamptz
     into a datetime in the session's time zone, and only a zone spelled
     "UTC" gets its fast path: a server set to "Etc/UTC" (Debian's default)
     or a local zone made reading a month of bookings twice as slow.
     Availability reads times as ISO text (``scheduling.queries``), whatever
-    date style the server was given.
+    date style the server was given. ``lock_timeout`` ends any wait for a
+    row, table or advisory lock after ``lock_timeout_ms`` (SQLSTATE 55P03).
     """
     if engine.dialect.name != "postgresql":
         return
@@ -177,10 +188,11 @@ def configure_postgresql(engine: Engine) -> None:
         dbapi_connection.autocommit = True  # a SET outside any transaction
         dbapi_connection.execute("SET TIME ZONE 'UTC'")
         dbapi_connection.execute("SET DateStyle = 'ISO'")
+        dbapi_connection.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         dbapi_connection.autocommit = autocommit
 
 
-def configure_sqlite(engine: Engine) -> None:
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """Install the connection recipe for SQLite (no-op on other databases).
 
     pysqlite's own transaction handling is switched off so that SQLAlchemy's
@@ -188,6 +200,11 @@ def configure_sqlite(engine: Engine) -> None:
     the start of the transaction, so two requests can never both pass a check
     and then both insert. This is the recipe of the SQLAlchemy SQLite dialect
     documentation ("Serializable isolation / Savepoints / Transactional DDL").
+
+    A connection that met a file it cannot write, open or read is thrown away
+    with the rest of the pool: SQLite opens a file it may not write read-only
+    and keeps it so, which kept writes failing after the file was writable
+    again, until a restart.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -196,7 +213,7 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -206,3 +223,8 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "handle_error")
+    def _discard_unusable(context) -> None:
+        if sqlite_primary_code(context.original_exception) in SQLITE_UNUSABLE:
+            context.is_disconnect = True

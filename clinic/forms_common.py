@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
 from wtforms.validators import ValidationError
 
+from clinic.db import INTEGER_LIMIT
 from clinic.text import clean_line
 
 MAX_AGE_YEARS = 120
@@ -57,8 +58,6 @@ class PlausibleBirthDate:
             )
 
 
-# The range of PostgreSQL's ``integer``, the type of every whole-number column.
-INTEGER_LIMIT = 2**31 - 1
 OUT_OF_RANGE = "This number is too large."
 
 
@@ -74,6 +73,27 @@ class IntegerField(wtforms.IntegerField):
         if self.data is not None and not -INTEGER_LIMIT <= self.data <= INTEGER_LIMIT:
             self.data = None
             raise ValueError(OUT_OF_RANGE)
+
+
+class RecordId:
+    """A hidden field that carries a record's id (or a session's number): ASCII
+    digits naming 1 to INTEGER_LIMIT, or one of ``also`` (such as "any").
+
+    Hidden fields come back as the page wrote them unless someone tampered
+    with them; beyond the integer columns the lookup itself fails (a 500 on
+    both databases), so a tampered id is refused here and the view answers 400.
+    """
+
+    def __init__(self, *, also: Iterable[str] = ()):
+        self.also = frozenset(also)
+
+    def __call__(self, form, field) -> None:
+        value = field.data
+        if value in self.also:
+            return
+        digits = isinstance(value, str) and value.isascii() and value.isdigit()
+        if not (digits and len(value) <= 10 and 0 < int(value) <= INTEGER_LIMIT):
+            raise ValidationError("This is not a valid record.")
 
 
 # C0 control characters other than tab, line feed and carriage return. None

@@ -8,6 +8,7 @@ always happens.
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+REQUEST_SECONDS = 60
 
 
 def free_port() -> int:
@@ -85,7 +88,14 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/login"):
+def gunicorn(
+    env: dict,
+    log: Path,
+    *,
+    workers: int = 2,
+    ready_path: str = "/login",
+    extra_args: tuple[str, ...] = (),
+):
     """Serve ``clinic:create_app()`` with ``env``; stopped whatever the outcome.
 
     Threaded workers: Chromium opens spare connections ahead of need, and a
@@ -106,6 +116,7 @@ def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/logi
                 "-b",
                 f"127.0.0.1:{port}",
                 "--no-control-socket",
+                *extra_args,
                 "clinic:create_app()",
             ],
             cwd=ROOT,
@@ -120,3 +131,47 @@ def gunicorn(env: dict, log: Path, *, workers: int = 2, ready_path: str = "/logi
         yield Gunicorn(process=process, base_url=base_url, log=log)
     finally:
         stop(process)
+
+
+class Page:
+    """Enough of a Flask test response for tests/helpers and forms_of."""
+
+    def __init__(self, status: int, headers, body: bytes):
+        self.status_code = status
+        self.headers = headers
+        self._body = body
+
+    def get_data(self, as_text: bool = False):
+        return self._body.decode() if as_text else self._body
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A cookie-keeping HTTP client with the test client's get/post (one new
+    connection per request, as urllib makes them)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            _NoRedirect(),
+        )
+
+    def _open(self, request, timeout) -> Page:
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return Page(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return Page(error.code, error.headers, error.read())
+
+    def get(self, url: str, timeout: float = REQUEST_SECONDS) -> Page:
+        return self._open(self.base_url + url, timeout)
+
+    def post(self, url: str, data: dict, timeout: float = REQUEST_SECONDS) -> Page:
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        request = urllib.request.Request(self.base_url + url, body)  # noqa: S310
+        return self._open(request, timeout)

@@ -41,6 +41,17 @@ def test_instance_config_file_is_read(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("clinic.sqlite3")
 
 
+def test_own_engine_options_still_hide_statement_values(monkeypatch, tmp_path):
+    """An instance file that tunes the pool keeps values out of the logs."""
+    monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "config.py").write_text(
+        'SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 10}\n'
+    )
+    config = base_config(f"sqlite:///{tmp_path}/clinic.sqlite3")
+    options = create_app(config).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options == {"pool_size": 10, "hide_parameters": True}
+
+
 def test_secret_key_is_generated_once_and_private(monkeypatch, tmp_path):
     monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -63,6 +74,21 @@ def test_invalid_timezone_fails_at_startup(tmp_path):
     config = base_config(f"sqlite:///{tmp_path}/x.sqlite3")
     config["CLINIC_TIMEZONE"] = "Mars/Olympus_Mons"
     with pytest.raises(RuntimeError, match="CLINIC_TIMEZONE"):
+        create_app(config)
+
+
+def test_lock_wait_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite3")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "2500")
+    assert create_app().config["DB_LOCK_TIMEOUT_MS"] == 2500
+
+
+@pytest.mark.parametrize("wait", [0, -1, 60_000, "5000", True])
+def test_a_lock_wait_beyond_the_worker_timeout_fails_at_startup(tmp_path, wait):
+    config = base_config(f"sqlite:///{tmp_path}/x.sqlite3")
+    config["DB_LOCK_TIMEOUT_MS"] = wait
+    with pytest.raises(RuntimeError, match="DB_LOCK_TIMEOUT_MS"):
         create_app(config)
 
 

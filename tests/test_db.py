@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    StatementError,
+)
 
 from clinic.auth.models import User
 from clinic.db import Base
@@ -67,7 +73,17 @@ def test_sqlite_is_tuned_for_several_users(app, db_session):
         pytest.skip("SQLite pragmas only apply to SQLite")
     assert db_session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db_session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    assert db_session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_lock_waits_are_bounded_on_every_connection(app, db_session):
+    """DB_LOCK_TIMEOUT_MS: SQLite's busy timeout, PostgreSQL's lock_timeout."""
+    assert app.config["DB_LOCK_TIMEOUT_MS"] == 5000
+    if db.engine.dialect.name == "sqlite":
+        assert db_session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    else:
+        assert db_session.execute(text("SHOW lock_timeout")).scalar() == "5s"
+        db_session.commit()  # still set once the transaction is over
+        assert db_session.execute(text("SHOW lock_timeout")).scalar() == "5s"
 
 
 def test_postgresql_sessions_run_in_utc(app, make_user, db_session):
@@ -103,3 +119,56 @@ def test_sqlite_write_lock_is_taken_at_begin(app, db_session):
     second.close()
     first.rollback()
     first.close()
+
+
+def refuse_inserts_into_client(app) -> None:
+    """A trigger that makes every INSERT INTO client fail, with its values."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                )
+            )
+            db.session.execute(
+                text(
+                    "CREATE TRIGGER refuse_client BEFORE INSERT ON client "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_row()"
+                )
+            )
+        else:
+            db.session.execute(
+                text(
+                    "CREATE TRIGGER refuse_client BEFORE INSERT ON client "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        db.session.commit()
+
+
+def test_a_failed_insert_shows_no_client_data_in_its_error(app, client, front_desk):
+    """Was: the error of a failed INSERT, and so the log line with its
+    traceback, listed every value sent ([parameters: ('Zelda',
+    'Quixotic-Marsh', ...)]): client data in the log."""
+    from tests.clients.support import NEW, client_count, client_form
+    from tests.helpers import submit
+
+    refuse_inserts_into_client(app)
+    form = client_form(
+        given_name="Zelda",
+        family_name="Quixotic-Marsh",
+        email="zelda.quixotic@example.org",
+        phone="+44 7700 900456",
+        notes="Pacemaker fitted in 2019",
+    )
+    # The test client raises what the app would log with its traceback.
+    with pytest.raises(DBAPIError) as raised:
+        submit(client, NEW, form)
+    logged = "".join(traceback.format_exception(raised.value))
+    assert client_count(app) == 0
+    assert "refused by the test" in logged  # the failure itself
+    assert "INSERT INTO client" in logged  # with its statement
+    assert "SQL parameters hidden" in logged
+    for value in ("Zelda", "Quixotic", "zelda.quixotic", "900456", "Pacemaker"):
+        assert value not in logged, value

@@ -26,34 +26,29 @@ def _sign_in_account() -> str:
     return submitted_email()
 
 
-def _code_failed(_response) -> bool:
-    return g.get("sign_in_code_failed", False)
+def _sign_in_failed(_response) -> bool:
+    return g.get("sign_in_failed", False)
 
 
-def _sign_in_limits(**options):
-    """LOGIN_RATE_LIMIT attempts per IP, and per account, over both sign-in
-    steps together (shared scopes); more get a 429."""
-    per_ip = limiter.shared_limit(
-        _login_rate, scope="sign-in-ip", methods=["POST"], **options
-    )
+def _sign_in_limits(view):
+    """LOGIN_RATE_LIMIT failed attempts per IP, and per account, over both
+    sign-in steps together (shared scopes); once they are used up, every
+    attempt gets a 429, even a right one.
+
+    Only a wrong password or a wrong code is counted: colleagues signing in
+    behind one clinic IP (and so one address) never use up each other's
+    attempts, whatever their number. With RATELIMIT_STORAGE_URI on Redis the
+    counts are shared by every worker and server.
+    """
+    options = {"methods": ["POST"], "deduct_when": _sign_in_failed}
+    per_ip = limiter.shared_limit(_login_rate, scope="sign-in-ip", **options)
     per_account = limiter.shared_limit(
-        _login_rate,
-        scope="sign-in-account",
-        methods=["POST"],
-        key_func=_sign_in_account,
-        **options,
+        _login_rate, scope="sign-in-account", key_func=_sign_in_account, **options
     )
-    return lambda view: per_ip(per_account(view))
+    return per_ip(per_account(view))
 
 
-# Every password attempt counts. A right code costs nothing: a two-factor
-# sign-in uses up one attempt, as a password-only one does, so staff signing
-# in behind one clinic IP are not throttled by the second step.
-_rate_limited_sign_in = _sign_in_limits()
-_rate_limited_code = _sign_in_limits(deduct_when=_code_failed)
-
-
-@_rate_limited_sign_in
+@_sign_in_limits
 def login():
     """Sign in. 401 with one generic message for every kind of failure."""
     if current_user.is_authenticated:
@@ -64,6 +59,7 @@ def login():
         return render_template("auth/login.html", form=form), status
     result = services.authenticate(form.email.data, form.password.data)
     if result.user is None:
+        g.sign_in_failed = True
         db.session.commit()  # keep the failure count and the audit row
         form.password.errors.append(GENERIC_FAILURE)
         return render_template("auth/login.html", form=form, failed=True), 401
@@ -81,7 +77,7 @@ def login():
     return redirect(safe_next(request.args.get("next")))
 
 
-@_rate_limited_code
+@_sign_in_limits
 def login_code():
     """The second step. 401 with one generic message for any wrong code.
 
@@ -102,7 +98,7 @@ def login_code():
         pending.user_id, form.code.data, pending.password_changed_at
     )
     if result.user is None:
-        g.sign_in_code_failed = True
+        g.sign_in_failed = True
         too_many = two_factor.count_wrong_code(pending)
         db.session.commit()  # keep the failure count and the audit row
         if too_many:

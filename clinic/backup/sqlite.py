@@ -16,10 +16,13 @@ from clinic.backup import (
     publish,
     sha256_of,
 )
-from clinic.db import SEARCH_INDEX_TABLE, SQLITE_BUSY_TIMEOUT_MS
+from clinic.db import SEARCH_INDEX_TABLE
 
 # A restore waits this long for the live database; a running app holds it.
 IN_USE_TIMEOUT_SECONDS = 2
+# A backup, run from the command line, may wait longer for the app's writers
+# than a request may (DB_LOCK_TIMEOUT_MS): no worker timeout bounds it.
+BACKUP_BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def _connect(path: Path, *, read_only: bool = False, timeout: float = 10.0):
@@ -83,7 +86,7 @@ def backup(database: Path, dest: Path, *, force: bool) -> Report:
     temp = private_temp_file(dest)
     try:
         with (
-            closing(_connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as src,
+            closing(_connect(database, timeout=BACKUP_BUSY_TIMEOUT_SECONDS)) as src,
             closing(_connect(temp)) as copy,
         ):
             # One step: a read snapshot of the whole database. Under WAL the

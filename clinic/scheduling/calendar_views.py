@@ -11,8 +11,8 @@ from sqlalchemy import select
 from clinic.auth.models import User
 from clinic.catalogue.models import Room
 from clinic.clock import clinic_today, clinic_tz, utcnow
+from clinic.db import INTEGER_LIMIT
 from clinic.extensions import db
-from clinic.forms_common import INTEGER_LIMIT
 from clinic.roles import Role
 from clinic.scheduling import queries
 from clinic.scheduling.forms import ActionForm

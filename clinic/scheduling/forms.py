@@ -17,11 +17,11 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.clock import clinic_tz
-from clinic.forms_common import ClinicForm, line_filter
+from clinic.forms_common import ClinicForm, RecordId, line_filter
 from clinic.scheduling.queries import active_estheticians
 
 WEEKDAYS = [
@@ -84,22 +84,18 @@ class SlotSearchForm(ClinicForm):
     submit = SubmitField("Show free times")
 
 
-_ID = r"^[0-9]{1,18}$"
-_ID_OR_ANY = rf"^([0-9]{{1,18}}|{ANY})$"
-
-
 class BookSlotForm(ClinicForm):
     """POST form behind each free-time button (values checked by the service)."""
 
-    # Ids are checked to be numbers here, so a tampered form is a 400, not a 500.
-    service_id = HiddenField(validators=[DataRequired(), Regexp(_ID)])
-    esthetician_id = HiddenField(validators=[DataRequired(), Regexp(_ID)])
-    room_id = HiddenField(validators=[Optional(), Regexp(_ID_OR_ANY)])
-    device_id = HiddenField(validators=[Optional(), Regexp(_ID_OR_ANY)])
+    # Ids are checked here, so a tampered form is a 400, not a 500.
+    service_id = HiddenField(validators=[DataRequired(), RecordId()])
+    esthetician_id = HiddenField(validators=[DataRequired(), RecordId()])
+    room_id = HiddenField(validators=[Optional(), RecordId(also=[ANY])])
+    device_id = HiddenField(validators=[Optional(), RecordId(also=[ANY])])
     start = HiddenField(validators=[DataRequired()])
     # Set when re-booking a session of a series.
-    series_id = HiddenField(validators=[Optional(), Regexp(_ID)])
-    session_number = HiddenField(validators=[Optional(), Regexp(_ID)])
+    series_id = HiddenField(validators=[Optional(), RecordId()])
+    session_number = HiddenField(validators=[Optional(), RecordId()])
     reason = StringField(
         "Reason for booking outside the protocol's gaps",
         validators=[Optional(), Length(max=300)],
@@ -139,7 +135,7 @@ class SessionRowForm(Form):
 
 
 class SeriesConfirmForm(ClinicForm):
-    protocol = HiddenField(validators=[DataRequired(), Regexp(_ID)])
+    protocol = HiddenField(validators=[DataRequired(), RecordId()])
     esthetician = HiddenField()
     first_day = HiddenField()
     weekdays = HiddenField()
@@ -169,7 +165,7 @@ class MoveSearchForm(ClinicForm):
 class MovedSessionForm(SessionRowForm):
     """One session of a series to move: which appointment, and where to."""
 
-    appointment = HiddenField(validators=[DataRequired(), Regexp(_ID)])
+    appointment = HiddenField(validators=[DataRequired(), RecordId()])
 
 
 class MoveSessionsForm(ClinicForm):

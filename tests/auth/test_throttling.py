@@ -1,4 +1,5 @@
-"""Guessing passwords is slow: a rate limit per IP and per account, then lockout.
+"""Guessing passwords is slow: a limit on failures per IP and per account,
+then lockout. Right passwords are never counted.
 
 Time is frozen with time-machine (the limiter's in-memory storage sees the
 same clock), so "within a minute" and "after 15 minutes" are exact.
@@ -93,6 +94,38 @@ def test_sixth_attempt_on_one_account_from_many_ips_is_429(app, client, make_use
         traveller.shift(timedelta(seconds=60))
         response = login(client, user.email, DEFAULT_PASSWORD, **from_ip(8))
         assert response.status_code == 302
+
+
+def test_correct_sign_ins_behind_one_ip_are_never_refused(app, make_user):
+    """Twenty colleagues behind the clinic's one IP sign in within a minute:
+    none is refused (was: from the sixth on, a 429). Failures still count:
+    five wrong passwords from that IP, and then even a right one waits."""
+    colleagues = [make_user() for _ in range(20)]
+    with time_machine.travel(START, tick=False):
+        for user in colleagues:
+            response = login(app.test_client(), user.email, DEFAULT_PASSWORD)
+            assert response.status_code == 302, user.email
+        browser = app.test_client()
+        for n in range(5):
+            response = login(browser, f"nobody{n}@test.clinic", WRONG_PASSWORD)
+            assert response.status_code == 401, n
+        assert_too_many_attempts(
+            login(app.test_client(), colleagues[0].email, DEFAULT_PASSWORD)
+        )
+
+
+def test_signing_in_often_on_one_account_is_never_refused(app, make_user):
+    """Tablets, the desk computer, a phone: eight sign-ins of one account in a
+    minute, each with the right password."""
+    user = make_user()
+    with time_machine.travel(START, tick=False):
+        statuses = [
+            login(
+                app.test_client(), user.email, DEFAULT_PASSWORD, **from_ip(n)
+            ).status_code
+            for n in range(8)
+        ]
+    assert statuses == [302] * 8
 
 
 def test_rate_limited_attempts_are_not_checked_at_all(app, client, make_user):

@@ -308,12 +308,14 @@ def test_account_locked_between_the_steps_refuses_the_right_code(app, client, en
 
 
 def test_code_attempts_share_the_rate_limit_with_passwords(client, enrolled):
-    """Default 5 per minute: the fixture's sign-in, 2 wrong passwords, 1 right
-    and 1 wrong code; the sixth attempt, even the right code, gets a 429."""
+    """Default 5 failures per minute: 3 wrong passwords and 2 wrong codes (the
+    right password between them costs nothing); then even the right code
+    gets a 429."""
     user, secret, _ = enrolled
-    for _ in range(2):
+    for _ in range(3):
         assert login(client, user.email, "wrong password entirely").status_code == 401
     assert sign_in_with_code(client, user.email, "000001").status_code == 401
+    assert submit(client, CODE_STEP, {"code": "000002"}).status_code == 401
     blocked = submit(client, CODE_STEP, {"code": code_for(secret)})
     assert blocked.status_code == 429
     assert not signed_in(client)
@@ -332,17 +334,21 @@ def test_no_staff_session_is_created_before_the_code(app, client, enrolled):
 
 
 @pytest.mark.app_config(LOGIN_RATE_LIMIT="3 per 10 minutes")
-def test_a_right_code_does_not_use_up_an_attempt(app, client, enrolled):
-    """Two-factor does not halve how often staff behind one IP can sign in.
-
-    Three attempts: the fixture's password, then a password and its right
-    code (which costs nothing), then a third password is still let through.
-    """
+def test_a_right_code_does_not_use_up_an_attempt(app, client, enrolled, clock):
+    """Two-factor does not cut how often staff behind one IP can sign in:
+    neither the right password nor the right code is counted, however often
+    (here four sign-ins against a limit of three); three wrong codes are."""
     user, secret, _ = enrolled
-    assert sign_in_with_code(client, user.email, code_for(secret)).status_code == 302
-    logout(client)
+    for _ in range(4):
+        response = sign_in_with_code(client, user.email, code_for(secret))
+        assert response.status_code == 302
+        logout(client)
+        clock.shift(NEXT_STEP)  # a code works once
     assert login(client, user.email, DEFAULT_PASSWORD).location == CODE_STEP
-    assert login(client, user.email, DEFAULT_PASSWORD).status_code == 429
+    for wrong in ("000001", "000002", "000003"):
+        assert submit(client, CODE_STEP, {"code": wrong}).status_code == 401
+    blocked = submit(client, CODE_STEP, {"code": code_for(secret)})
+    assert blocked.status_code == 429
 
 
 @pytest.mark.app_config(LOGIN_RATE_LIMIT="100/minute")

@@ -63,6 +63,8 @@ class _FormParser(HTMLParser):
                 form.fields.setdefault(name, FormField("choice"))
                 return
             guessed = "text" if kind in _TEXTISH else _KINDS.get(kind, "text")
+            if kind == "hidden" and (attrs.get("value") or "").isdigit():
+                guessed = "id"  # a record's id the page carries along
             entry = form.fields.setdefault(name, FormField(guessed))
             ticks = kind in ("checkbox", "radio")
             value = attrs.get("value") or ("on" if ticks else "")

@@ -138,6 +138,15 @@ number_values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
 )
+# Ids carried in hidden fields: tampered with, around and far beyond the
+# integer columns (2^31 on PostgreSQL, 2^63 on SQLite).
+id_values = st.one_of(
+    st.sampled_from(
+        [str(2**31 - 1), str(2**31), str(2**63 - 1), str(2**63), "0", "-1", "9" * 400]
+    ),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    number_values,
+)
 date_values = st.one_of(
     st.sampled_from(
         [
@@ -192,6 +201,7 @@ choice_values = st.one_of(
 BY_KIND = {
     "text": text_values,
     "number": number_values,
+    "id": id_values,
     "date": date_values,
     "time": time_values,
     "datetime": datetime_values,

@@ -125,3 +125,48 @@ def test_week_of_an_impossible_esthetician_is_a_404(
     make_user(Role.ESTHETICIAN)
     response = client.get(f"/calendar/week?esthetician={chosen}")
     assert response.status_code == 404
+
+
+def test_hidden_ids_beyond_the_integer_columns_are_a_400(app, make_user):
+    """Were a 500: the hidden ids of a free-time button and of the series
+    confirmation were looked up whatever their size (PostgreSQL from 2^31,
+    SQLite from 2^63)."""
+    with frozen_clock():
+        world = build_world(app, make_user)
+        browser = world.browser(app, "front_desk")
+        slot = {
+            "service_id": str(world.clinic.service_id),
+            "esthetician_id": str(world.clinic.estheticians[0]),
+            "room_id": "any",
+            "device_id": "any",
+            "start": "2030-01-07T10:00:00+00:00",
+        }
+        tampered = [
+            *(
+                {name: value}
+                for name in ("service_id", "esthetician_id")
+                for value in (str(2**31), str(2**63))
+            ),
+            {"room_id": str(2**63)},
+            {"device_id": str(2**31)},
+            {"series_id": str(2**63), "session_number": "1"},
+            {"series_id": "1", "session_number": str(2**31)},
+        ]
+        statuses = {}
+        for change in tampered:
+            response = submit(
+                browser,
+                f"/clients/{world.client_id}/book",
+                {**slot, **change},
+                page="/dashboard",
+            )
+            statuses[str(change)] = response.status_code
+        for value in (2**31, 2**63):
+            response = submit(
+                browser,
+                f"/clients/{world.client_id}/series/confirm",
+                {"protocol": str(value)},
+                page="/dashboard",
+            )
+            statuses[f"protocol {value}"] = response.status_code
+    assert statuses == dict.fromkeys(statuses, 400)

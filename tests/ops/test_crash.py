@@ -12,15 +12,12 @@ whole series, and the audit chain verifies.
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 import signal
 import sqlite3
 import threading
 import time
 import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import timedelta
 
 import psycopg
@@ -41,53 +38,10 @@ from tests.scheduling.support import (
     overlaps,
     today,
 )
-from tests.servers import gunicorn
+from tests.servers import Browser, gunicorn
 
 TUE, FRI = 1, 4
 WAIT_SECONDS = 60
-
-
-class Page:
-    """Enough of a Flask test response for tests/helpers and forms_of."""
-
-    def __init__(self, status: int, headers, body: bytes):
-        self.status_code = status
-        self.headers = headers
-        self._body = body
-
-    def get_data(self, as_text: bool = False):
-        return self._body.decode() if as_text else self._body
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """A cookie-keeping HTTP client with the test client's get/post."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-            _NoRedirect(),
-        )
-
-    def _open(self, request, timeout) -> Page:
-        try:
-            with self.opener.open(request, timeout=timeout) as response:
-                return Page(response.status, response.headers, response.read())
-        except urllib.error.HTTPError as error:
-            return Page(error.code, error.headers, error.read())
-
-    def get(self, url: str, timeout: float = WAIT_SECONDS) -> Page:
-        return self._open(self.base_url + url, timeout)
-
-    def post(self, url: str, data: dict, timeout: float = WAIT_SECONDS) -> Page:
-        body = urllib.parse.urlencode(data, doseq=True).encode()
-        request = urllib.request.Request(self.base_url + url, body)  # noqa: S310
-        return self._open(request, timeout)
 
 
 def server_env(database_uri: str, instance, **extra) -> dict:

@@ -371,3 +371,53 @@ def test_a_stuck_booking_holds_up_only_what_it_touches(app, make_user):
     assert finished_while_stuck, "the unrelated booking waited for the stuck one"
     assert result["response"][0] == 302, result["response"][1][:300]
     assert [a.client_id for a in appointments_of(app)] == [olive]
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL,
+    reason="PostgreSQL only: SQLite's one writer is tested in tests/test_db_errors.py",
+)
+@pytest.mark.app_config(DB_LOCK_TIMEOUT_MS=300)
+def test_a_booking_behind_a_stuck_one_of_the_same_esthetician_is_told_to_retry(
+    app, make_user
+):
+    """The wait for the stuck booking's esthetician is bounded: 503, Retry-After,
+    nothing written (issue 15, item 15)."""
+    from clinic.catalogue.models import Service
+    from clinic.clients.models import Client
+    from clinic.scheduling import booking
+    from clinic.scheduling.booking import Placement
+
+    clinic = build_clinic(app)
+    clara, olive = add_client(app, "Clara Client"), add_client(app, "Olive Other")
+    desk = make_user(Role.FRONT_DESK)
+    browser = signed_in_browser(app, desk.email)
+    token = csrf_token(browser, "/dashboard")
+    start = local(today(app) + timedelta(days=7), time(10))
+    later = start + timedelta(hours=3)
+    with app.app_context():
+        booking.place(
+            db.session.get(Client, clara),
+            db.session.get(Service, clinic.service_id),
+            Placement(start, clinic.estheticians[0]),
+            by_user_id=desk.id,
+        )
+        fields = book_form(clinic.service_id, clinic.estheticians[0], later)
+        result = {}
+        # A thread of its own: a request in this context would share its session.
+        worker = threading.Thread(
+            target=lambda: result.update(
+                response=browser.post(
+                    f"/clients/{olive}/book", data={**fields, "csrf_token": token}
+                )
+            ),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(WAIT_SECONDS)
+        db.session.rollback()
+    response = result["response"]
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "busy" in plain(response)
+    assert appointments_of(app) == []
