@@ -1,4 +1,5 @@
-"""Text normalisation shared by search and duplicate detection (pure)."""
+"""Text normalisation shared by search, duplicate detection and typed
+signatures (pure)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import unicodedata
 
 _NON_DIGITS = re.compile(r"\D+")
 _SPACES = re.compile(r"\s+")
+# Typographic apostrophes (U+2019 and kin) that phones and tablets type for "'".
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"))
 
 
 def fold(text: str | None) -> str:
@@ -35,3 +38,11 @@ def digits(text: str | None) -> str:
 def clean_line(text: str | None) -> str:
     """Trim and collapse internal whitespace of a one-line field."""
     return _SPACES.sub(" ", text or "").strip()
+
+
+def same_name(typed: str | None, registered: str | None) -> bool:
+    """Whether a typed name is the registered one, ignoring case, accents,
+    extra spaces and the kind of apostrophe ("siobhan  o\u2019reilly" is
+    "Siobhán O'Reilly"); an empty name matches nothing."""
+    key = fold((typed or "").translate(_APOSTROPHES))
+    return bool(key) and key == fold((registered or "").translate(_APOSTROPHES))

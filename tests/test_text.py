@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.text import clean_line, digits, fold
+from clinic.text import clean_line, digits, fold, same_name
 
 PROPERTY = settings(max_examples=500, deadline=None, database=None)
 
@@ -138,3 +138,43 @@ class TestCleanLine:
         assert result == result.strip()
         assert "  " not in result
         assert "\n" not in result
+
+
+class TestSameName:
+    """A typed signature against the registered name (issue 15, item 11)."""
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "Siobhán O'Reilly",
+            "Siobhan O'Reilly",
+            "siobhan o\u2019reilly",  # a tablet's typographic apostrophe
+            "  SIOBHÁN \t O\u2018REILLY ",
+        ],
+    )
+    def test_the_full_name_in_any_case_accents_spacing_or_apostrophe(self, typed):
+        assert same_name(typed, "Siobhán O'Reilly")
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "S O'Reilly",
+            "Siobhán",
+            "O'Reilly",
+            "Siobhán OReilly",
+            "Siobhán O'Reilly Jr",
+            "",
+        ],
+    )
+    def test_part_of_the_name_or_another_is_not_the_name(self, typed):
+        assert not same_name(typed, "Siobhán O'Reilly")
+
+    def test_nothing_matches_an_empty_name(self):
+        assert not same_name("", "")
+        assert not same_name(None, None)
+
+    @PROPERTY
+    @given(st.text(min_size=1).filter(lambda t: fold(t)))
+    def test_a_name_matches_itself_however_it_is_spaced(self, name):
+        assert same_name(name, name)
+        assert same_name("  " + "   ".join(name.split(" ")) + "\t ", name)

@@ -104,6 +104,9 @@ class Sheet:
     sessions_remaining: int | None
     personal_note: str
     draft: bool = False
+    # Booked sessions after those listed. Prints stored before this field
+    # existed read 0 and reprint as they were.
+    more_sessions: int = 0
 
 
 def sha256_hex(data: bytes) -> str:
@@ -369,6 +372,16 @@ def _sheet_story(
         story.append(_sessions_table(tuple(sheet.next_sessions), width, st))
     else:
         story.append(Paragraph("No further sessions are booked yet.", st["body"]))
+    more = int(sheet.more_sessions)
+    if more > 0:
+        story.append(Spacer(1, 4))
+        story.append(
+            Paragraph(
+                f"{more} more session{' is' if more == 1 else 's are'} booked "
+                "after these.",
+                st["body"],
+            )
+        )
     if sheet.sessions_remaining is not None:
         story.append(Spacer(1, 6))
         story.append(

@@ -9,6 +9,7 @@ the SHA-256, identical too).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from clinic import audit
-from clinic.aftercare import pdf
+from clinic.aftercare import next_sessions, pdf
 from clinic.aftercare.models import (
     AftercareBatch,
     AftercareItem,
@@ -29,7 +30,7 @@ from clinic.catalogue.models import Service
 from clinic.clock import clinic_tz, utcnow
 from clinic.extensions import db
 from clinic.scheduling import queries
-from clinic.scheduling.models import Appointment, AppointmentStatus, Series
+from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.visits.models import Visit
 from clinic.zones import ZONES, format_zones
 
@@ -62,8 +63,7 @@ def visit_for_sheet(visit_id: int) -> Visit | None:
             .where(Visit.id == visit_id)
             .options(
                 joinedload(Visit.appointment).options(
-                    joinedload(Appointment.service),
-                    joinedload(Appointment.series).selectinload(Series.appointments),
+                    joinedload(Appointment.service), joinedload(Appointment.series)
                 ),
                 joinedload(Visit.client),
                 joinedload(Visit.esthetician),
@@ -121,35 +121,25 @@ def long_local_date(value: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
-def _next_sessions(
-    appointment: Appointment,
-) -> tuple[list[pdf.NextSession], int | None]:
-    series = appointment.series
-    if series is None:
-        return [], None
-    upcoming = [
-        a
-        for a in series.appointments
-        if a.status is AppointmentStatus.BOOKED and a.starts_at > appointment.starts_at
-    ]
-    done = sum(
-        1
-        for a in series.appointments
-        if a.status is AppointmentStatus.COMPLETED or a.id == appointment.id
-    )
-    sessions = [
-        pdf.NextSession(label=a.session_label, when=long_local(a.starts_at))
-        for a in sorted(upcoming, key=lambda a: a.starts_at)
-    ]
-    return sessions, max(series.sessions_total - done, 0)
+def compose_sheet(
+    visit: Visit,
+    template: AftercareTemplate,
+    appointments: Sequence[Appointment] | None = None,
+) -> pdf.Sheet:
+    """The sheet for ``visit`` as it stands now (durations become local dates).
 
-
-def compose_sheet(visit: Visit, template: AftercareTemplate) -> pdf.Sheet:
-    """The sheet for ``visit`` as it stands now (durations become local dates)."""
+    ``appointments``: the client's, from ``next_sessions.appointments_for``
+    (read here when not given).
+    """
     appointment = visit.appointment
     finished = appointment.ends_at
     treated = {note.zone for note in visit.zone_notes}
-    next_sessions, remaining = _next_sessions(appointment)
+    now = utcnow()
+    if appointments is None:
+        appointments = next_sessions.appointments_for([visit], now)[visit.client_id]
+    listed, more = next_sessions.next_sessions(
+        appointment, appointments, now=now, when=long_local
+    )
     return pdf.Sheet(
         client_name=visit.client.full_name,
         visit_date=long_local_date(appointment.starts_at),
@@ -171,10 +161,11 @@ def compose_sheet(visit: Visit, template: AftercareTemplate) -> pdf.Sheet:
         ),
         general_notes=template.general_notes,
         contact_if=template.contact_if,
-        next_sessions=tuple(next_sessions),
-        sessions_remaining=remaining,
+        next_sessions=listed,
+        sessions_remaining=next_sessions.sessions_remaining(appointment, appointments),
         personal_note=visit.aftercare_note,
         draft=not visit.signed,
+        more_sessions=more,
     )
 
 
@@ -289,7 +280,11 @@ def print_day(day: date, *, by_user_id: int) -> tuple[AftercareBatch, bytes]:
     if not visits:
         raise AftercareError(f"No visit was completed on {day.day} {day:%B %Y}.")
     pairs = [(visit, _template_for(visit)) for visit in visits]
-    sheets = [compose_sheet(visit, template) for visit, template in pairs]
+    appointments = next_sessions.appointments_for(visits, utcnow())
+    sheets = [
+        compose_sheet(visit, template, appointments[visit.client_id])
+        for visit, template in pairs
+    ]
     page_size = current_app.config["AFTERCARE_PAGE_SIZE"]
     clinic = clinic_info()
     data = _build(sheets, page_size, f"Aftercare sheets of {day.isoformat()}", clinic)

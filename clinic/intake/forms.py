@@ -38,6 +38,7 @@ from clinic.forms_common import (
 from clinic.intake.models import ConsentKind, RuleSet, ScreeningRule
 from clinic.intake.screening import Answer, RuleClass
 from clinic.intake.services import Submission
+from clinic.text import same_name
 from clinic.zones import ZONES, zone_by_code
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -84,6 +85,15 @@ class QuestionnaireBase(ClinicForm):
     submit = SubmitField("Sign and submit")
 
     questions: list[QuestionFields] = []
+    registered_name = ""  # the client's full name, set by questionnaire_form
+
+    def validate_signature_name(self, field) -> None:
+        # The typed name is the signature: an initial ("S O'Reilly") or
+        # someone else's name does not sign for the registered client.
+        if not same_name(field.data, self.registered_name):
+            raise ValidationError(
+                f"Type your full name as registered: {self.registered_name}."
+            )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -122,8 +132,11 @@ class QuestionnaireBase(ClinicForm):
         )
 
 
-def questionnaire_form(rule_set: RuleSet, **kwargs) -> QuestionnaireBase:
-    """A form asking every active rule of ``rule_set``."""
+def questionnaire_form(
+    rule_set: RuleSet, *, registered_name: str, **kwargs
+) -> QuestionnaireBase:
+    """A form asking every active rule of ``rule_set``, signed by typing
+    ``registered_name`` (the client's full name)."""
 
     class Questionnaire(QuestionnaireBase):
         pass
@@ -181,6 +194,7 @@ def questionnaire_form(rule_set: RuleSet, **kwargs) -> QuestionnaireBase:
             QuestionFields(rule, name, date_name, zones_name, details_name)
         )
     Questionnaire.questions = questions
+    Questionnaire.registered_name = registered_name
     return Questionnaire(**kwargs)
 
 

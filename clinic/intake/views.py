@@ -69,7 +69,7 @@ def staff_intake(client_id: int):
         abort(409)
     rule_set = services.current_rule_set()
     consents = services.current_consents()
-    form = questionnaire_form(rule_set)
+    form = questionnaire_form(rule_set, registered_name=client.full_name)
     if form.validate_on_submit():
         intake = _submit(
             client, form, rule_set, consents, EnteredVia.STAFF, current_user.id
@@ -104,7 +104,7 @@ def tablet_intake(token: str):
     client = link.client
     rule_set = services.current_rule_set()
     consents = services.current_consents()
-    form = questionnaire_form(rule_set)
+    form = questionnaire_form(rule_set, registered_name=client.full_name)
     if form.validate_on_submit():
         intake = _submit(client, form, rule_set, consents, EnteredVia.TABLET, None)
         if intake is not None:

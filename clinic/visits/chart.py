@@ -10,9 +10,12 @@ frequency axis covers whole decades around the data, at least two, so a
 steady 10 Hz sits mid-panel; the current axis runs from 0 to a round number.
 
 Sessions with a missing value, and sessions absent from the data, break the
-line instead of being bridged. Adverse sessions get a red marker above the
-panels and a pale band across them. The SVG follows the app's CSP (no
-``style`` attribute, no script) and escapes every text via ``Markup.format``.
+line instead of being bridged. Adverse sessions get a red marker under their
+session number and a pale band across both panels. The zone's name is drawn
+as the chart's title, each panel names its quantity and unit, and the session
+axis is titled, so a chart reads on paper and in a screenshot too. The SVG
+follows the app's CSP (no ``style`` attribute, no script) and escapes every
+text via ``Markup.format``; its layout and pieces are in ``chart_svg``.
 
 Pure module: standard library and markupsafe only.
 """
@@ -26,15 +29,23 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 480, 232
-LEFT, RIGHT = 58, 466
-MARKER_Y = 27
-PANELS = ((38, 112), (134, 208))  # (top, bottom) of current, then frequency
-TICK_Y = 222
+from clinic.visits.chart_svg import (
+    ADVERSE_COLOUR,
+    CURRENT_COLOUR,
+    FREQUENCY_COLOUR,
+    HEIGHT,
+    LEFT,
+    MARKER_Y,
+    PANELS,
+    RIGHT,
+    data_point,
+    num,
+    panel,
+    session_axis,
+    svg_open,
+    triangle,
+)
 
-CURRENT_COLOUR = "#0072b2"
-FREQUENCY_COLOUR = "#8a5a00"
-ADVERSE_COLOUR = "#c8102e"
 NOT_RECORDED = "not recorded"
 
 _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
@@ -54,12 +65,6 @@ def fmt(value: float) -> str:
     """A value as people write it: 200, 12.5, 0.1 (at most 3 decimals)."""
     text = f"{value:.3f}".rstrip("0").rstrip(".")
     return text if text not in ("0", "-0") or value == 0 else f"{value:g}"
-
-
-def _num(value: float) -> str:
-    """A coordinate, short and never in exponent form."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def _hz_tick(value: float) -> str:
@@ -205,17 +210,6 @@ def _segments(points: list[TrendPoint], attr: str) -> Iterator[list[tuple[int, f
         yield run
 
 
-def _svg_open(title: str, id_prefix: str, height: int, desc: str) -> Markup:
-    return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" '
-        'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
-        'aria-labelledby="{p}-title {p}-desc" '
-        'font-family="system-ui, -apple-system, sans-serif" font-size="10" '
-        'fill="#212529"><title id="{p}-title">{title}</title>'
-        '<desc id="{p}-desc">{desc}</desc>'
-    ).format(w=WIDTH, h=height, p=id_prefix, title=title, desc=desc)
-
-
 def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) -> Markup:
     """The trend chart of one zone over a series, as an inline ``<svg>``.
 
@@ -228,10 +222,10 @@ def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) ->
         raise ValueError(f"id_prefix must be a plain identifier: {id_prefix!r}")
     ordered = _validate(points)
     if not ordered:
-        return _svg_open(title, id_prefix, 40, "No data yet.") + Markup(
-            '<text class="trend-empty" x="{}" y="24" text-anchor="middle" '
-            'fill="#495057">No data yet</text></svg>'
-        ).format(WIDTH // 2)
+        return svg_open(title, id_prefix, 50, "No data yet.") + Markup(
+            '<text class="trend-empty" x="0" y="43" fill="#495057">No data yet'
+            "</text></svg>"
+        )
 
     first, last = ordered[0].session, ordered[-1].session
     slot = (RIGHT - LEFT) / (last - first + 1)
@@ -241,7 +235,7 @@ def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) ->
 
     currents = [p.current_ua for p in ordered if p.current_ua is not None]
     top, step = _nice_top(max(currents, default=0))
-    (c_top, c_bottom), (f_top, f_bottom) = PANELS
+    (c_label, c_top, c_bottom), (f_label, f_top, f_bottom) = PANELS
 
     def y_current(value: float) -> float:
         return c_bottom - value / top * (c_bottom - c_top)
@@ -253,42 +247,37 @@ def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) ->
         share = (math.log10(value) - low) / (high - low)
         return f_bottom - share * (f_bottom - f_top)
 
-    out = [_svg_open(title, id_prefix, HEIGHT, _describe(ordered))]
-    out.append(_legend(any(point.adverse for point in ordered)))
+    out = [svg_open(title, id_prefix, HEIGHT, _describe(ordered))]
 
-    # Adverse sessions: a band behind both panels and a marker above them.
+    # Adverse sessions: a pale band across each panel and a marker under the
+    # session number (above the panels it met the axis titles).
     band = min(slot * 0.7, 24)
     for point in ordered:
         if point.adverse:
             x = x_of(point.session)
-            out.append(
-                Markup(
-                    '<rect class="chart-adverse-band" x="{}" y="{}" width="{}" '
-                    'height="{}" fill="#fbe3e6"/>'
-                ).format(_num(x - band / 2), c_top, _num(band), f_bottom - c_top)
-            )
-            out.append(
-                Markup(
-                    '<path class="chart-adverse" d="M {} {} L {} {} L {} {} Z" '
-                    'fill="{}"><title>Session {}: adverse sensation</title></path>'
-                ).format(
-                    _num(x - 6),
-                    MARKER_Y - 6,
-                    _num(x + 6),
-                    MARKER_Y - 6,
-                    _num(x),
-                    MARKER_Y + 5,
-                    ADVERSE_COLOUR,
-                    point.session,
+            for top_y, bottom_y in ((c_top, c_bottom), (f_top, f_bottom)):
+                out.append(
+                    Markup(
+                        '<rect class="chart-adverse-band" x="{}" y="{}" width="{}" '
+                        'height="{}" fill="#fbe3e6"/>'
+                    ).format(num(x - band / 2), top_y, num(band), bottom_y - top_y)
                 )
+            out.append(
+                Markup(
+                    '<path class="chart-adverse" d="{}" fill="{}">'
+                    "<title>Session {}: adverse sensation</title></path>"
+                ).format(triangle(x, MARKER_Y), ADVERSE_COLOUR, point.session)
             )
 
-    # Axes: gridlines with tick labels, a unit label per panel, sessions.
+    # Each panel: its quantity and unit above it (with the point shape, so it
+    # is the key too), gridlines with tick labels; then the session axis.
     ticks = [(y_current(i * step), fmt(i * step)) for i in range(round(top / step) + 1)]
-    out.append(_panel(ticks, c_top, c_bottom, "µA", "current"))
+    out.append(panel(ticks, c_label, c_top, c_bottom, "current", "Current (µA)"))
     ticks = [(y_frequency(10.0**e), _hz_tick(10.0**e)) for e in range(low, high + 1)]
-    out.append(_panel(ticks, f_top, f_bottom, "Hz (log)", "frequency"))
-    out.append(_session_ticks(first, last, x_of))
+    out.append(
+        panel(ticks, f_label, f_top, f_bottom, "frequency", "Frequency (Hz, log scale)")
+    )
+    out.append(session_axis(first, last, x_of, any(p.adverse for p in ordered)))
 
     for attr, colour, y_of, kind in (
         ("current_ua", CURRENT_COLOUR, y_current, "current"),
@@ -297,7 +286,7 @@ def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) ->
         for run in _segments(ordered, attr):
             if len(run) > 1:
                 d = " ".join(
-                    f"{'M' if i == 0 else 'L'} {_num(x_of(s))} {_num(y_of(v))}"
+                    f"{'M' if i == 0 else 'L'} {num(x_of(s))} {num(y_of(v))}"
                     for i, (s, v) in enumerate(run)
                 )
                 out.append(
@@ -309,90 +298,8 @@ def render_trend(points: Sequence[TrendPoint], *, title: str, id_prefix: str) ->
         for point in ordered:
             value = getattr(point, attr)
             if value is not None:
-                out.append(_point(kind, x_of(point.session), y_of(value), _text(point)))
+                out.append(
+                    data_point(kind, x_of(point.session), y_of(value), _text(point))
+                )
     out.append(Markup("</svg>"))
     return Markup("").join(out)
-
-
-def _point(kind: str, x: float, y: float, text: str) -> Markup:
-    """A circle for current, a square for frequency: shape tells them apart."""
-    if kind == "current":
-        tag, colour = Markup("circle"), CURRENT_COLOUR
-        geometry = Markup('cx="{}" cy="{}" r="4"').format(_num(x), _num(y))
-    else:
-        tag, colour = Markup("rect"), FREQUENCY_COLOUR
-        geometry = Markup('x="{}" y="{}" width="8" height="8"').format(
-            _num(x - 4), _num(y - 4)
-        )
-    return Markup(
-        '<{tag} class="chart-point chart-{kind}" {geometry} fill="{colour}" '
-        'stroke="#ffffff" stroke-width="1"><title>{text}</title></{tag}>'
-    ).format(tag=tag, kind=kind, geometry=geometry, colour=colour, text=text)
-
-
-def _panel(
-    ticks: list[tuple[float, str]], top: int, bottom: int, unit: str, kind: str
-) -> Markup:
-    out = [Markup('<g class="chart-axis chart-axis-{}">').format(kind)]
-    for y, label in ticks:
-        out.append(
-            Markup(
-                '<line class="chart-grid" x1="{}" y1="{}" x2="{}" y2="{}" '
-                'stroke="#dee2e6" stroke-width="1"/>'
-                '<text class="chart-tick" x="{}" y="{}" text-anchor="end">{}</text>'
-            ).format(LEFT, _num(y), RIGHT, _num(y), LEFT - 5, _num(y + 3.5), label)
-        )
-    middle = (top + bottom) / 2
-    out.append(
-        Markup(
-            '<line class="chart-axis-line" x1="{l}" y1="{t}" x2="{l}" y2="{b}" '
-            'stroke="#6c757d" stroke-width="1"/>'
-            '<line class="chart-axis-line" x1="{l}" y1="{b}" x2="{r}" y2="{b}" '
-            'stroke="#6c757d" stroke-width="1"/>'
-            '<text class="chart-unit" x="14" y="{m}" text-anchor="middle" '
-            'transform="rotate(-90 14 {m})">{unit}</text></g>'
-        ).format(l=LEFT, t=top, b=bottom, r=RIGHT, m=_num(middle), unit=unit)
-    )
-    return Markup("").join(out)
-
-
-def _session_ticks(first: int, last: int, x_of) -> Markup:
-    count = last - first + 1
-    # At most about 20 labels: every session, or every 2nd, 5th, 10th...
-    every = next(
-        (s for s in (1, 2, 5, 10, 20, 50, 100) if count / s <= 20),
-        math.ceil(count / 20),
-    )
-    out = [
-        Markup(
-            '<g class="chart-sessions"><text class="chart-axis-title" x="{}" y="{}" '
-            'text-anchor="end">Session</text>'
-        ).format(LEFT - 5, TICK_Y)
-    ]
-    for session in range(first, last + 1):
-        if session % every == 0 or every == 1:
-            out.append(
-                Markup(
-                    '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">'
-                    "{}</text>"
-                ).format(_num(x_of(session)), TICK_Y, session)
-            )
-    out.append(Markup("</g>"))
-    return Markup("").join(out)
-
-
-def _legend(adverse: bool) -> Markup:
-    """The key; the adverse entry only when the chart shows one."""
-    legend = Markup(
-        '<g class="chart-legend">'
-        '<circle cx="{lx}" cy="9" r="4" fill="{c}"/>'
-        '<text x="{lt}" y="12.5">Current (µA)</text>'
-        '<rect x="146" y="5" width="8" height="8" fill="{f}"/>'
-        '<text x="160" y="12.5">Frequency (Hz, log scale)</text>'
-    ).format(lx=LEFT + 4, lt=LEFT + 12, c=CURRENT_COLOUR, f=FREQUENCY_COLOUR)
-    if adverse:
-        legend += Markup(
-            '<path d="M 314 4 L 326 4 L 320 15 Z" fill="{}"/>'
-            '<text x="332" y="12.5">Adverse sensation</text>'
-        ).format(ADVERSE_COLOUR)
-    return legend + Markup("</g>")

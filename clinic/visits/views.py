@@ -166,7 +166,9 @@ def _devices(visit: Visit):
     return [("", "None")] + [(str(d.id), f"{d.name} ({d.serial})") for d in devices]
 
 
-def _visit_page(visit: Visit, form=None, status: int = 200, warnings=()):
+def _visit_page(
+    visit: Visit, form=None, status: int = 200, warnings=(), sign_form=None
+):
     services.audit_viewed(visit)
     db.session.commit()
     if visit.signed:
@@ -198,7 +200,7 @@ def _visit_page(visit: Visit, form=None, status: int = 200, warnings=()):
             title="Face map: choose a zone",
             id_prefix="edit",
         ),
-        sign_form=SignForm(),
+        sign_form=sign_form or SignForm(formdata=None),
         warnings=warnings,
         may_write=services.may_write(visit, _user()),
         last_visit=services.last_signed_visit(visit.client_id, visit),
@@ -252,11 +254,26 @@ def save(visit_id: int):
     form.device.choices = _devices(found)
     if "copy_last" in request.form or "mirror" in request.form:
         return _prefill(found, form)
-    valid = form.validate_on_submit()
-    zones, zones_ok = _zone_inputs(form, found)
-    if not (valid and zones_ok):
+    zones = _valid_record(form, found)
+    if zones is None:
         return _visit_page(found, form, 422)
-    fields = {
+    warnings = services.save_visit(found, _record_fields(form), zones, user=_user())
+    db.session.commit()
+    flash("The visit was saved.", "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for("visits.visit", visit_id=found.id))
+
+
+def _valid_record(form, visit: Visit) -> list[ZoneInput] | None:
+    """The treated zones of a valid record, or None (errors next to the fields)."""
+    valid = form.validate_on_submit()
+    zones, zones_ok = _zone_inputs(form, visit)  # also when invalid: marks zones
+    return zones if valid and zones_ok else None
+
+
+def _record_fields(form) -> dict:
+    return {
         "device_id": int(form.device.data) if form.device.data else None,
         "conductive_product": form.conductive_product.data or "",
         "skin_before": form.skin_before.data or "",
@@ -267,12 +284,6 @@ def save(visit_id: int):
         "adverse_details": form.adverse_details.data or "",
         "aftercare_note": form.aftercare_note.data or "",
     }
-    warnings = services.save_visit(found, fields, zones, user=_user())
-    db.session.commit()
-    flash("The visit was saved.", "success")
-    for warning in warnings:
-        flash(warning, "warning")
-    return redirect(url_for("visits.visit", visit_id=found.id))
 
 
 def _prefill(found: Visit, form):
@@ -301,21 +312,48 @@ def _prefill(found: Visit, form):
 
 
 def sign(visit_id: int):
+    """Save the record as the page holds it, then sign it, in one commit.
+
+    The Sign button submits the visit form itself: signing only what was saved
+    last dropped the edits made since, without a word. 422 with the errors next
+    to their fields when the record or the confirmation is invalid (nothing is
+    saved or signed, the page keeps what was typed); 409 for a signed visit;
+    403 for another esthetician's visit.
+    """
     found = _get_or_404(Visit, visit_id)
-    form = SignForm()
-    if not form.validate_on_submit():
-        flash("Tick the confirmation to sign.", "danger")
-        return _visit_page(found, status=422)
+    if found.signed:
+        flash("This visit is already signed.", "danger")
+        return _visit_page(found, status=409)
+    if not services.may_write(found, _user()):
+        abort(403)
+    sign_form = SignForm()
+    form = VisitForm()
+    form.device.choices = _devices(found)
+    confirmed = sign_form.validate_on_submit()
+    zones = _valid_record(form, found)
+    if zones is None or not confirmed:
+        # Invalid values: the form's own alert says nothing was saved.
+        flash(
+            "The visit was not signed."
+            if zones is None
+            else "Tick the confirmation to sign. Nothing was saved yet.",
+            "danger",
+        )
+        return _visit_page(found, form, 422, sign_form=sign_form)
     try:
+        warnings = services.save_visit(found, _record_fields(form), zones, user=_user())
         services.sign_visit(found, user=_user())
     except VisitError as exc:
         db.session.rollback()
         if exc.status == 403:
             abort(403)
         flash(str(exc), "danger")
-        return _visit_page(_get_or_404(Visit, visit_id), status=exc.status)
+        found = _get_or_404(Visit, visit_id)
+        return _visit_page(found, form, exc.status, sign_form=sign_form)
     db.session.commit()
-    flash("The visit was signed.", "success")
+    flash("The visit was saved and signed.", "success")
+    for warning in warnings:
+        flash(warning, "warning")
     return redirect(url_for("visits.visit", visit_id=found.id))
 
 

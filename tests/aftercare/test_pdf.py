@@ -385,6 +385,7 @@ SHEETS = st.builds(
     sessions_remaining=st.none() | st.integers(min_value=-(10**6), max_value=10**6),
     personal_note=FIELD,
     draft=st.booleans(),
+    more_sessions=st.integers(min_value=-(10**6), max_value=10**6),
 )
 
 

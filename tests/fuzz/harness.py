@@ -45,7 +45,7 @@ def the_form(browser, target: Target, world: World) -> PageForm:
     assert response.status_code == 200, (page, response.status_code)
     found = post_forms(response.get_data(as_text=True))
     here = urlsplit(page).path  # action="" posts back to the page itself
-    matching = [form for form in found if (form.action or here) == url]
+    matching = [form for form in found if form.posts_to(url, here)]
     assert matching, (
         f"{page} shows no POST form for {url} (forms: {[f.action for f in found]});"
         " fix the page of this row in tests/fuzz/targets.py"

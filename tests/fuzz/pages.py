@@ -31,6 +31,11 @@ class PageForm:
     fields: dict[str, FormField] = field(default_factory=dict)
     # What a browser submits unchanged: values, ticked boxes, selected options.
     defaults: dict[str, list[str]] = field(default_factory=dict)
+    # Other URLs its buttons post the same fields to (``formaction``).
+    formactions: list[str] = field(default_factory=list)
+
+    def posts_to(self, url: str, here: str) -> bool:
+        return url in (self.action or here, *self.formactions)
 
 
 class _FormParser(HTMLParser):
@@ -52,6 +57,8 @@ class _FormParser(HTMLParser):
         if not self._open:
             return
         form = self.forms[-1]
+        if tag in ("input", "button") and attrs.get("formaction"):
+            form.formactions.append(urlsplit(attrs["formaction"]).path)
         name = attrs.get("name")
         if not name or name == "csrf_token":
             if tag == "option" and self._select:

@@ -141,8 +141,16 @@ def intake_id_from(response) -> int:
     return int(match.group(1))
 
 
+def registered_name(app, client_id: int) -> str:
+    """The client's full name as registered: what signs an intake."""
+    with app.app_context():
+        return db.session.get(Client, client_id).full_name
+
+
 def staff_intake(app, browser, client_id: int, yes: dict | None = None, **kw) -> int:
-    """Submit a valid intake through the staff page; returns its id."""
+    """Submit a valid intake through the staff page, signed with the client's
+    registered name (unless ``signature_name`` is given); returns its id."""
+    kw.setdefault("signature_name", registered_name(app, client_id))
     response = submit_staff_intake(browser, client_id, questionnaire(app, yes, **kw))
     return intake_id_from(response)
 

@@ -371,7 +371,9 @@ class TestEditRule:
             rule_set = current_rule_set()
             assert rules_of(2)["sunburn"]["active"] is False
             assert "sunburn" not in [rule.code for rule in rule_set.active_rules()]
-            form = questionnaire_form(rule_set, meta={"csrf": False})
+            form = questionnaire_form(
+                rule_set, registered_name="Ada Tester", meta={"csrf": False}
+            )
             assert len(form.questions) == 25
             assert "q_sunburn" not in form
             answers = [Answer(rule.code, False) for rule in rule_set.active_rules()]

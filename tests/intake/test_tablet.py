@@ -33,6 +33,7 @@ from tests.intake.support import (
 )
 
 GONE = "This link is no longer available"
+MIREILLE = "Mireille Oudinot"  # the client of the links, as registered
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +49,11 @@ def clients(app):
         make_client(app, given_name="Mireille", family_name="Oudinot", phone="0770"),
         make_client(app, given_name="Theodora", family_name="Quartermaine"),
     )
+
+
+def answers(app, **overrides) -> dict:
+    """A complete questionnaire signed by the links' client, as registered."""
+    return questionnaire(app, signature_name=MIREILLE, **overrides)
 
 
 def _tablet(app):
@@ -172,15 +178,14 @@ def test_a_used_link_is_gone(app, client, front_desk, clients):
     tablet = _tablet(app)
     token = csrf_token(tablet, path)
     assert (
-        tablet.post(path, data={**questionnaire(app), "csrf_token": token}).status_code
-        == 302
+        tablet.post(path, data={**answers(app), "csrf_token": token}).status_code == 302
     )
 
     again = tablet.get(path)
     assert again.status_code == 410
     assert GONE in page(again)
     assert "Mireille" not in page(again)
-    resubmit = tablet.post(path, data={**questionnaire(app), "csrf_token": token})
+    resubmit = tablet.post(path, data={**answers(app), "csrf_token": token})
     assert resubmit.status_code == 410
     assert intake_count(app) == 1
     # Another browser does no better.
@@ -191,14 +196,14 @@ def test_a_refused_tablet_form_keeps_the_link_usable(app, client, front_desk, cl
     client_id, _ = clients
     path = link_from(create_link(client, client_id))
     tablet = _tablet(app)
-    refused = submit(tablet, path, questionnaire(app, confirm=None))
+    refused = submit(tablet, path, answers(app, confirm=None))
     assert refused.status_code == 422
     assert field_error(refused, "confirm") == "Confirm your answers to sign."
     assert "Welcome, Mireille" in page(refused)
     assert intake_count(app) == 0
     assert links_of(app, client_id)[0].used_at is None
 
-    assert submit(tablet, path, questionnaire(app)).status_code == 302
+    assert submit(tablet, path, answers(app)).status_code == 302
     assert intake_count(app, client_id) == 1
 
 
@@ -211,7 +216,7 @@ def test_a_link_older_than_30_minutes_is_gone_and_stores_nothing(
     tablet = _tablet(app)
     token = csrf_token(tablet, path)  # the client opened it in time...
     with time_machine.travel(NOW + timedelta(minutes=minutes), tick=False):
-        late = tablet.post(path, data={**questionnaire(app), "csrf_token": token})
+        late = tablet.post(path, data={**answers(app), "csrf_token": token})
         assert late.status_code == 410
         assert GONE in page(late)
         assert tablet.get(path).status_code == 410
@@ -224,7 +229,7 @@ def test_a_link_still_works_just_before_it_expires(app, client, front_desk, clie
     path = link_from(create_link(client, client_id))
     tablet = _tablet(app)
     with time_machine.travel(NOW + timedelta(minutes=29), tick=False):
-        assert submit(tablet, path, questionnaire(app)).status_code == 302
+        assert submit(tablet, path, answers(app)).status_code == 302
     assert intake_count(app, client_id) == 1
 
 
@@ -260,13 +265,14 @@ def test_a_forged_token_is_gone_and_reveals_nothing(
     assert 'name="q_' not in body
 
     # A used link and a forged one look exactly alike.
-    assert submit(tablet, real, questionnaire(app)).status_code == 302
+    assert submit(tablet, real, answers(app)).status_code == 302
     used = tablet.get(real)
     assert used.status_code == 410
     assert used.get_data() == forged.get_data()
 
     post = tablet.post(
-        f"/tablet/intake/{token}", data={**questionnaire(app), "csrf_token": csrf}
+        f"/tablet/intake/{token}",
+        data={**answers(app), "csrf_token": csrf},
     )
     assert post.status_code == 410
     assert intake_count(app) == 1
@@ -286,14 +292,14 @@ def test_a_new_link_revokes_the_earlier_unused_one(app, client, front_desk, clie
     links = links_of(app, client_id)
     assert [link.revoked_at is not None for link in links] == [True, False]
 
-    assert submit(tablet, second, questionnaire(app)).status_code == 302
+    assert submit(tablet, second, answers(app)).status_code == 302
     assert intake_count(app, client_id) == 1
 
 
 def test_a_new_link_leaves_a_used_link_as_it_was(app, client, front_desk, clients):
     client_id, _ = clients
     first = link_from(create_link(client, client_id))
-    assert submit(_tablet(app), first, questionnaire(app)).status_code == 302
+    assert submit(_tablet(app), first, answers(app)).status_code == 302
     link_from(create_link(client, client_id))
     used, new = links_of(app, client_id)
     assert used.used_at is not None and used.revoked_at is None

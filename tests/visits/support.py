@@ -254,10 +254,75 @@ def save(browser_, visit_id: int, *zones: dict, button: str = "save", **fields):
     return browser_.post(visit_url(visit_id, "save"), data=data)
 
 
-def sign(browser_, visit_id: int, confirm: bool = True):
-    return post(
-        browser_, visit_url(visit_id, "sign"), {"confirm": "y"} if confirm else {}
-    )
+class _FormsWithButtons(_FormsWithText):
+    """Also each form's submit buttons (``<input type="submit">``), and only
+    the controls inside a form: a button belongs to the form that holds it."""
+
+    def __init__(self):
+        super().__init__()
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self._in_form = True
+        elif not self._in_form:
+            return
+        super().handle_starttag(tag, attrs)
+        found = dict(attrs)
+        if tag == "input" and found.get("type") == "submit":
+            self.forms[-1].setdefault("buttons", []).append(found)
+
+    def handle_endtag(self, tag):
+        super().handle_endtag(tag)
+        if tag == "form":
+            self._in_form = False
+
+
+def button_form(response, label: str) -> tuple[str, dict] | None:
+    """(URL, fields) a browser posts when ``label`` is pressed on the page: the
+    fields of the form holding the button, to the button's formaction."""
+    parser = _FormsWithButtons()
+    parser.feed(response.get_data(as_text=True))
+    for form in parser.forms:
+        for button in form.get("buttons", ()):
+            if button.get("value") == label:
+                fields = dict(form["fields"])
+                if button.get("name"):
+                    fields[button["name"]] = label
+                return button.get("formaction") or form["action"], fields
+    return None
+
+
+def sign(browser_, visit_id: int, *changes: dict, confirm: bool = True, **fields):
+    """Press "Sign the visit" as a browser does: the form holding the button as
+    the page shows it, with ``changes`` (e.g. ``zone("neck", current="260")``)
+    and ``fields`` typed in and the confirmation ticked, sent to the button's
+    formaction.
+
+    A page without the button (a signed visit, another's visit) gets what a
+    hand-made request would send: the record form's fields, if the page has
+    one, and the confirmation, posted to /sign.
+    """
+    page = browser_.get(visit_url(visit_id))
+    pressed = button_form(page, "Sign the visit") if page.status_code == 200 else None
+    if pressed is None:
+        url = visit_url(visit_id, "sign")
+        parser = _FormsWithText()
+        parser.feed(page.get_data(as_text=True))
+        records = [f for f in parser.forms if f["action"].endswith("/save")]
+        data = dict(records[0]["fields"]) if records else {}
+    else:
+        url, data = pressed
+    for extra in changes:
+        data.update(extra)
+    data.update(fields)
+    if confirm:
+        data["confirm"] = "y"
+    else:
+        data.pop("confirm", None)
+    if pressed is None:
+        return post(browser_, url, data)
+    return browser_.post(url, data=data)
 
 
 def amend(browser_, visit_id: int, text: str):

@@ -69,8 +69,20 @@ def test_chart_is_an_accessible_image_with_title_and_desc():
     assert "Current from 100 to 400 µA, recorded in 6 of 7 sessions" in desc.text
     assert "last 2000 Hz at session 8" in desc.text
     assert "Adverse sensation at sessions 3 and 6." in desc.text
+    # The zone is drawn as a title too, not only in the <title> tooltip.
+    assert [el.text for el in by_class(root, "chart-title")] == ["Cheek (left)"]
     _, _, width, height = (float(n) for n in root.get("viewBox").split())
-    assert (width, height) == (480, 232)
+    assert (width, height) == (560, 322)
+
+
+def test_text_is_at_least_13_units_so_it_reads_at_the_natural_width():
+    """app.css draws the chart at 560-640 px wherever there is room (one a row
+    on a tablet), so 13-unit text is 13 px or more there."""
+    root = render(SERIES)
+    base = float(root.get("font-size"))
+    sizes = [float(el.get("font-size") or base) for el in root.iter(f"{SVG}text")]
+    assert min(sizes) >= 13
+    assert float(by_class(root, "chart-title")[0].get("font-size")) > base
 
 
 def test_axes_ticks_legend_and_session_labels():
@@ -95,9 +107,14 @@ def test_axes_ticks_legend_and_session_labels():
         if el.get("class") == "chart-tick"
     ]
     assert sessions == [str(n) for n in range(1, 9)]
+    axis_titles = [el.text for el in by_class(root, "chart-axis-title")]
+    assert axis_titles == [
+        "Current (µA)",
+        "Frequency (Hz, log scale)",
+        "Session number",
+    ]
     legend = "".join(by_class(root, "chart-legend")[0].itertext())
-    assert "Current (µA)" in legend and "Frequency (Hz" in legend
-    assert "Adverse" in legend
+    assert legend == "Adverse sensation"
 
 
 def test_one_point_per_recorded_value_with_tooltips():
@@ -135,10 +152,18 @@ def test_adverse_sessions_get_one_red_marker_each():
         "Session 6: adverse sensation",
     ]
     assert {m.get("fill") for m in markers} == {"#c8102e"}
-    assert len(by_class(root, "chart-adverse-band")) == 2
+    assert len(by_class(root, "chart-adverse-band")) == 2 * 2  # one per panel
+    # Each marker sits under its session's number.
+    ticks = {
+        el.text: float(el.get("x"))
+        for el in by_class(root, "chart-sessions")[0].iter(f"{SVG}text")
+        if el.get("class") == "chart-tick"
+    }
+    tips = [max(path_points(m.get("d")), key=lambda p: -p[1]) for m in markers]
+    assert [x for x, _y in tips] == [ticks["3"], ticks["6"]]
     calm = render([TrendPoint(1, 10, 1)])
     assert not by_class(calm, "chart-adverse")
-    assert "Adverse" not in "".join(by_class(calm, "chart-legend")[0].itertext())
+    assert not by_class(calm, "chart-legend")
 
 
 def test_frequency_is_log_scaled_higher_hz_higher_on_screen():

@@ -13,7 +13,7 @@ import time_machine
 
 from clinic.visits.models import Visit
 from tests.helpers import submit
-from tests.intake.support import questionnaire
+from tests.intake.support import questionnaire, registered_name
 from tests.scheduling.support import TZ, forms_of, plain
 from tests.visits.support import (
     INTAKE_DATE_TEXT,
@@ -137,7 +137,8 @@ def yes_then_new_intake(app, user, client_id, appointment_id, yes=None):
     assert visits_of(app, appointment_id) == []  # nothing started yet
 
     intake_url = f"{location.path}?{location.query}"
-    response = submit(user, intake_url, questionnaire(app, yes))
+    signed = questionnaire(app, yes, signature_name=registered_name(app, client_id))
+    response = submit(user, intake_url, signed)
     assert response.status_code == 302, plain(response)
     assert response.headers["Location"] == back
     return user.get(back)

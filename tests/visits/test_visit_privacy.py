@@ -16,6 +16,7 @@ from tests.visits.support import (
     audit_events,
     book_series_of_six,
     browser,
+    button_form,
     check_in,
     checked_in,
     clinic_with_client,
@@ -147,12 +148,15 @@ def test_every_view_and_change_is_audited_with_the_client(app):
     user = browser(app, clinic)
     me = clinic.estheticians[0]
 
-    def step(action, request):
-        """Run ``request``; exactly one new ``action`` row, and no other visit row."""
+    def step(action, request, also=()):
+        """Run ``request``; exactly one new ``action`` row (and one of each of
+        ``also``), and no other visit row."""
         before = audit_counts(app)
         response = request()
         after = audit_counts(app)
         expected = {**before, action: before.get(action, 0) + 1}
+        for other in also:
+            expected[other] = expected.get(other, 0) + 1
         assert after == expected, (action, before, after)
         event = audit_events(app, action)[-1]
         assert event.client_id == client_id
@@ -186,13 +190,21 @@ def test_every_view_and_change_is_audited_with_the_client(app):
     )
     assert saved.details.startswith("zones=2")
 
-    step("visit.signed", lambda: sign(user, visit_id))
+    page, _ = step("visit.viewed", lambda: user.get(visit_url(visit_id)))
+    url, fields = button_form(page, "Sign the visit")
+    # Signing saves the record on the page first: a saved row, then a signed one.
+    step(
+        "visit.signed",
+        lambda: user.post(url, data={**fields, "confirm": "y"}),
+        also=("visit.saved",),
+    )
     step("visit.viewed", lambda: user.get(visit_url(visit_id)))
     step("visit.amended", lambda: amend(user, visit_id, "Forehead was 180 µA."))
 
     counts = audit_counts(app)
     assert counts["visit.started"] == counts["visit.signed"] == 1
-    assert counts["visit.saved"] == counts["visit.amended"] == 1
+    assert counts["visit.saved"] == 2
+    assert counts["visit.amended"] == 1
 
 
 def test_a_refused_change_records_the_viewing_only(app):

@@ -20,6 +20,7 @@ from tests.visits.support import (
     audit_events,
     book,
     browser,
+    button_form,
     checked_in,
     clinic_with_client,
     count,
@@ -453,6 +454,7 @@ def test_another_esthetician_may_read_but_not_change_sign_or_amend(app):
     assert page.status_code == 200
     assert "Only Esthetician 1 or an admin can change this visit." in plain(page)
     assert not any(f["action"].endswith("/sign") for f in forms_of(page))
+    assert button_form(page, "Sign the visit") is None
     before = stored(app, visit_id)
 
     data = {**form_fields(other, visit_id), **zone("neck", current="444")}
