@@ -15,7 +15,7 @@ from clinic.aftercare.services import current_template
 from clinic.catalogue.models import Protocol, Service
 from clinic.clients.models import Client
 from clinic.extensions import db
-from clinic.scheduling import services as scheduling_services
+from clinic.scheduling import series_services
 from clinic.scheduling.booking import Placement
 from tests.aftercare.support import (
     CLINIC_SETTINGS,
@@ -73,7 +73,7 @@ def test_a_single_visit_lists_the_series_booked_after_it(
 ):
     client_id = add_client(app, "Siobhán O'Reilly")
     visit_id = visit_on(app, clinic, client_id)  # today 10:00, no series
-    days = days_after(TODAY, 3, 10, 17, 24, 31, 38)
+    days = days_after(TODAY, 3, 13, 23, 33, 43, 53)
     book_series(app, clinic, client_id, days, at=time(11, 0))
 
     part = sessions_part(sheet(client, visit_id))
@@ -142,7 +142,7 @@ def test_a_series_of_another_service_is_named_by_its_service(
         )
         db.session.add(lift_course)
         db.session.flush()
-        series = scheduling_services.book_series(
+        series = series_services.book_series(
             db.session.get(Client, client_id),
             lift_course,
             [
@@ -185,7 +185,7 @@ def test_a_reprint_keeps_the_listed_sessions_and_the_count_as_printed(
 ):
     client_id = add_client(app)
     visit_id = visit_on(app, clinic, client_id)
-    days = days_after(TODAY, 3, 10, 17, 24, 31, 38)
+    days = days_after(TODAY, 3, 13, 23, 33, 43, 53)
     sessions = book_series(app, clinic, client_id, days, at=time(11, 0))
     first = print_sheet(client, visit_id)
     assert "1 more session is booked after these." in pdf_text(first.data)
@@ -237,7 +237,7 @@ def test_a_print_stored_before_the_change_reprints_byte_identical(
 ):
     client_id = add_client(app, "Siobhán O'Reilly")
     visit_id = visit_on(app, clinic, client_id)
-    book_series(app, clinic, client_id, days_after(TODAY, 3, 10, 17, 24, 31, 38))
+    book_series(app, clinic, client_id, days_after(TODAY, 3, 13, 23, 33, 43, 53))
     with app.app_context():
         record = AftercarePrint(
             visit_id=visit_id,
