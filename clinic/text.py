@@ -35,3 +35,18 @@ def digits(text: str | None) -> str:
 def clean_line(text: str | None) -> str:
     """Trim and collapse internal whitespace of a one-line field."""
     return _SPACES.sub(" ", text or "").strip()
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (or, for
+# tab and carriage return, strips them and reads what follows): "=HYPERLINK(...)"
+# typed as a name would run on the machine of whoever opens an export.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: a quote before a risky start.
+
+    None becomes an empty cell; numbers are written as text like the rest.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
