@@ -195,8 +195,6 @@ def verify_chain(
             .order_by(AuditEvent.seq)
             .limit(batch_size)
         ).all()
-        if not batch:
-            return ChainReport(True, rows, expected_prev, through_seq=last_seq)
         for row in batch:
             seq, prev_hash, row_hash = row[0], row[-2], row[-1]
             problem = None
@@ -213,6 +211,8 @@ def verify_chain(
             expected_seq += 1
             rows += 1
             last_seq = seq
+        if len(batch) < batch_size:  # the end (rows added since: next time)
+            return ChainReport(True, rows, expected_prev, through_seq=last_seq)
         if between_batches is not None:
             between_batches()
 
