@@ -59,7 +59,8 @@ def logged_actions() -> list[str]:
 
     A recursive "next action after this one" walk of the (action, seq) index:
     one probe per distinct action (a few dozen), where DISTINCT reads every
-    row (31 ms for 200,000 rows on PostgreSQL, and growing with the log).
+    row. 210,000 rows, 12 actions: 0.4 ms on SQLite and 1.6 ms on PostgreSQL,
+    against 16 and 58 ms for DISTINCT, which grows with the log.
     """
     first = select(func.min(AuditEvent.action).label("action"))
     walk = first.cte("logged", recursive=True)
