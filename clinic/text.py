@@ -46,3 +46,18 @@ def same_name(typed: str | None, registered: str | None) -> bool:
     "Siobhán O'Reilly"); an empty name matches nothing."""
     key = fold((typed or "").translate(_APOSTROPHES))
     return bool(key) and key == fold((registered or "").translate(_APOSTROPHES))
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (or, for
+# tab and carriage return, strips them and reads what follows): "=HYPERLINK(...)"
+# typed as a name would run on the machine of whoever opens an export.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: a quote before a risky start.
+
+    None becomes an empty cell; numbers are written as text like the rest.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text

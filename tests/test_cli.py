@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select, text
 
-from clinic.audit import AuditEvent
+from clinic.audit import AuditCheckpoint, AuditEvent
 from clinic.auth.models import User
 from clinic.extensions import db
 from clinic.roles import Role
@@ -339,6 +339,29 @@ class TestVerifyAudit:
 
         assert result.exit_code == 1
         assert "audit chain broken at row 3" in result.output
+
+    def test_each_run_is_kept_for_the_admin_page(self, app, runner):
+        """Intact or not, the result is stored (the page continues from it), and
+        the next run sees the newest row go, which the walk alone cannot."""
+        add_audit_rows(runner)
+        assert flask(runner, "verify-audit").exit_code == 0
+        with app.app_context(), audit_log_unlocked(db.session):
+            db.session.execute(text("DELETE FROM audit_event WHERE seq = 3"))
+        result = flask(runner, "verify-audit")
+        assert result.exit_code == 1
+        with app.app_context():
+            kept = db.session.execute(
+                select(
+                    AuditCheckpoint.ok,
+                    AuditCheckpoint.through_seq,
+                    AuditCheckpoint.first_bad_seq,
+                    AuditCheckpoint.by_user_id,
+                ).order_by(AuditCheckpoint.id)
+            ).all()
+        assert [tuple(row) for row in kept] == [
+            (True, 3, None, None),
+            (False, 2, 3, None),
+        ]
 
 
 from clinic.demo import DEMO_STAFF  # noqa: E402

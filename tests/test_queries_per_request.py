@@ -189,6 +189,8 @@ def populate(app, n: int) -> dict:
             "blocks list": "/admin/blocks",
             "aftercare templates": "/admin/aftercare",
             "calendar feeds": "/admin/feeds",
+            "audit log": "/admin/audit",
+            "audit log by client": f"/admin/audit?client=%23{petra}",
         }
 
 
@@ -272,6 +274,8 @@ def test_the_two_clinics_differ_in_size(clinics):
         "blocks list",
         "aftercare templates",
         "calendar feeds",
+        "audit log",
+        "audit log by client",
     ],
 )
 def test_queries_do_not_grow_with_the_rows_shown(clinics, page):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.text import clean_line, digits, fold, same_name
+from clinic.text import clean_line, digits, fold, same_name, spreadsheet_safe
 
 PROPERTY = settings(max_examples=500, deadline=None, database=None)
 
@@ -178,3 +178,30 @@ class TestSameName:
     def test_a_name_matches_itself_however_it_is_spaced(self, name):
         assert same_name(name, name)
         assert same_name("  " + "   ".join(name.split(" ")) + "\t ", name)
+
+
+class TestSpreadsheetSafe:
+    @pytest.mark.parametrize(
+        ("value", "cell"),
+        [
+            ("=1+1", "'=1+1"),
+            ("+44 7700 900123", "'+44 7700 900123"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Ada = Byron", "Ada = Byron"),
+            ("", ""),
+            (None, ""),
+            (42, "42"),
+        ],
+    )
+    def test_risky_starts_get_a_quote(self, value, cell):
+        assert spreadsheet_safe(value) == cell
+
+    @PROPERTY
+    @given(st.text())
+    def test_no_cell_starts_a_formula_and_nothing_is_lost(self, text):
+        cell = spreadsheet_safe(text)
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert cell in (text, "'" + text)

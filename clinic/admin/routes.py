@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from clinic.access import ADMIN, route
-from clinic.admin import views
+from clinic.admin import audit_views, views
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,3 +47,8 @@ route(
     allow=ADMIN,
     methods=("POST",),
 )
+# The audit log: reading it is audited (audit.viewed / audit.exported); the
+# rows hold no health data, so these are not health_data routes.
+route(bp, "/audit", audit_views.audit_log_page, allow=ADMIN, endpoint="audit_log")
+route(bp, "/audit/export.csv", audit_views.audit_export, allow=ADMIN)
+route(bp, "/audit/verify", audit_views.audit_verify, allow=ADMIN, methods=("POST",))

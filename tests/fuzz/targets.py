@@ -136,6 +136,10 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/admin/staff/{w.other_staff_id}/password",
         page=lambda w: f"/admin/staff/{w.other_staff_id}",
     ),
+    # admin: the audit log's whole-chain check (the page's filters ride along)
+    "admin.audit_verify": Target(
+        "admin", lambda w: "/admin/audit/verify", page=lambda w: "/admin/audit"
+    ),
     # catalogue
     **_catalogue("services"),
     **_catalogue("protocols"),

@@ -27,6 +27,18 @@ PAGES = {
     "/aftercare": {"date": "date"},
     "/clients/{w.client_id}/intakes/compare": {"older": "number", "newer": "number"},
     "/login": {"next": "text"},
+    **{
+        path: {
+            "person": "number",
+            "client": "text",
+            "action": "text",
+            "date_from": "date",
+            "date_to": "date",
+            "before": "number",
+            "after": "number",
+        }
+        for path in ("/admin/audit", "/admin/audit/export.csv")
+    },
 }
 
 

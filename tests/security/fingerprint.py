@@ -14,6 +14,8 @@ from clinic.extensions import db
 
 # Audit actions that record a read (or a reprint) of health data: written on
 # GET by design (DESIGN.md guarantee 4), so a crawl of GET pages adds them.
+# Reading the audit log itself (page and CSV) is recorded the same way: it
+# shows who looked at which client.
 READ_AUDIT_ACTIONS = frozenset(
     {
         "client.viewed",
@@ -22,6 +24,8 @@ READ_AUDIT_ACTIONS = frozenset(
         "visit.viewed",
         "screening.viewed",
         "aftercare.reprinted",
+        "audit.viewed",
+        "audit.exported",
     }
 )
 # Columns a signed-in request may touch: the staff session's last-seen time

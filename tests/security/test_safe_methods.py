@@ -8,8 +8,9 @@ fingerprint.py):
 - audit rows whose action records a read of health data (``client.viewed``,
   ``intake.answers_viewed``, ``intake.compared``, ``visit.viewed``,
   ``screening.viewed``, ``aftercare.reprinted``): the design requires every
-  read of health data to be audited, and a GET is how it is read. Any other
-  audit row written by a GET fails the test.
+  read of health data to be audited, and a GET is how it is read; likewise
+  ``audit.viewed`` and ``audit.exported``, reads of the audit log itself. Any
+  other audit row written by a GET fails the test.
 - ``staff_session.last_seen_at``: the idle timeout needs the time of the
   user's last request, so any signed-in request may move it.
 
