@@ -19,6 +19,14 @@ from clinic.extensions import db
 from clinic.intake.eligibility import evaluate, format_day, latest_intake
 
 
+def _intake(client: Client):
+    """The client's latest intake, read once per transaction: a page asks the
+    booking window first, then a series checks each of its sessions."""
+    return once_per_transaction(
+        db.session(), ("booking", "intake", client.id), lambda: latest_intake(client.id)
+    )
+
+
 def _refusal(eligibility, day: date) -> str | None:
     """Why a session on ``day`` is refused, in words the front desk may read."""
     if eligibility.may_treat:
@@ -38,11 +46,9 @@ def eligibility_problem(client: Client, service: Service, day: date) -> str | No
     """Why ``client`` may not have ``service`` on ``day``, or None."""
     if not service.needs_screening:
         return None
-    # A series checks each of its sessions: the intake is read once.
-    intake = once_per_transaction(
-        db.session(), ("booking", "intake", client.id), lambda: latest_intake(client.id)
+    eligibility = evaluate(
+        _intake(client), day, current_app.config["INTAKE_VALID_MONTHS"]
     )
-    eligibility = evaluate(intake, day, current_app.config["INTAKE_VALID_MONTHS"])
     return _refusal(eligibility, day)
 
 
@@ -66,7 +72,7 @@ def booking_window(client: Client, service: Service, today: date) -> BookingWind
     if not service.needs_screening:
         return BookingWindow(today)
     eligibility = evaluate(
-        latest_intake(client.id), today, current_app.config["INTAKE_VALID_MONTHS"]
+        _intake(client), today, current_app.config["INTAKE_VALID_MONTHS"]
     )
     first_day = eligibility.bookable_from
     if first_day is not None and first_day <= today:
