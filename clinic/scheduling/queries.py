@@ -222,7 +222,6 @@ class SlotFinder:
         now: datetime | None = None,
         client_id: int | None = None,
         exclude_appointment: int | None = None,
-        per_day: bool = False,
     ):
         self.tz = clinic_tz()
         self.first_day, self.last_day = first_day, last_day
@@ -230,10 +229,10 @@ class SlotFinder:
         self.grid_minutes = current_app.config["SCHEDULE_GRID_MINUTES"]
         self.treatment = timedelta(minutes=service.duration_minutes)
         self.length = self.treatment + timedelta(minutes=service.buffer_minutes)
-        self.exclude = exclude_appointment
         start, end = day_bounds(first_day, last_day)
         estheticians = active_estheticians(esthetician_ids)
         hours = _weekly_hours([e.id for e in estheticians])
+        busy = _busy(start, end, exclude_appointment)
         # Reaching past the window: a start near its end may run into the
         # client's appointment early the next day.
         self.client_busy = (
@@ -241,44 +240,42 @@ class SlotFinder:
             if client_id is None
             else client_busy(client_id, start, end + self.length, exclude_appointment)
         )
-        self.resources = [
-            [
-                (
-                    ResourceKind.ESTHETICIAN,
-                    e.id,
-                    _working_windows(
-                        _frozen(hours.get(e.id, {})), first_day, last_day, self.tz
-                    ),
-                )
-                for e in estheticians
-            ],
-            _active_ids(Room, ResourceKind.ROOM, (Interval(start, end),)),
-            _active_ids(Device, ResourceKind.DEVICE, (Interval(start, end),))
-            if service.needs_device
-            else None,
-        ]
-        # The planner asks for a dozen single days of a three-month window:
-        # it reads each day's bookings when it asks (``per_day``) rather than
-        # all of them at once.
-        self.per_day = per_day
-        self._whole = (
-            None if per_day else self._calendars(_busy(start, end, self.exclude))
-        )
-        self._timelines = None  # built by the first slots() of part of the window
+        whole_range = (Interval(start, end),)
 
-    def _calendars(self, busy) -> list:
-        """[estheticians, rooms, devices or None] as calendars with ``busy``."""
-        return [
-            None
-            if group is None
-            else [
-                ResourceCalendar(
-                    id=rid, available=windows, busy=tuple(busy.get((kind, rid), ()))
-                )
-                for kind, rid, windows in group
-            ]
-            for group in self.resources
+        def calendar(kind: ResourceKind, resource_id: int, available):
+            return ResourceCalendar(
+                id=resource_id,
+                available=tuple(available),
+                busy=tuple(busy.get((kind, resource_id), ())),
+            )
+
+        self.estheticians = [
+            calendar(
+                ResourceKind.ESTHETICIAN,
+                e.id,
+                _working_windows(
+                    _frozen(hours.get(e.id, {})), first_day, last_day, self.tz
+                ),
+            )
+            for e in estheticians
         ]
+        self.rooms = [
+            calendar(ResourceKind.ROOM, room_id, whole_range)
+            for room_id in db.session.scalars(
+                select(Room.id).where(Room.active.is_(True)).order_by(Room.name)
+            )
+        ]
+        self.devices = None
+        if service.needs_device:
+            self.devices = [
+                calendar(ResourceKind.DEVICE, device_id, whole_range)
+                for device_id in db.session.scalars(
+                    select(Device.id)
+                    .where(Device.active.is_(True))
+                    .order_by(Device.name)
+                )
+            ]
+        self._timelines = None  # built by the first slots() of part of the window
 
     def slots(
         self, first_day: date | None = None, last_day: date | None = None
@@ -288,20 +285,17 @@ class SlotFinder:
         last_day = last_day or self.last_day
         grid = _grid(first_day, last_day, self.tz, self.grid_minutes)
         starts = grid[bisect_left(grid, self.now) :]  # none in the past
-        if not starts:
-            return []
-        low, high = starts[0], starts[-1] + self.length
-        if self.per_day:
-            calendars = self._calendars(_busy(low, high, self.exclude))
-        elif (first_day, last_day) == (self.first_day, self.last_day):
-            calendars = self._whole
-        else:
+        calendars = [self.estheticians, self.rooms, self.devices]
+        if (first_day, last_day) != (self.first_day, self.last_day):
+            if not starts:
+                return []
+            low, high = starts[0], starts[-1] + self.length
             if self._timelines is None:
                 self._timelines = [
                     None
                     if group is None
                     else [availability.CalendarTimelines(c) for c in group]
-                    for group in self._whole
+                    for group in calendars
                 ]
             calendars = [
                 None if group is None else [t.clipped(low, high) for t in group]
@@ -320,16 +314,6 @@ class SlotFinder:
 
     def by_day(self) -> Mapping[date, list[Slot]]:
         return _SlotsByDay(self)
-
-
-def _active_ids(model, kind: ResourceKind, windows: tuple) -> list[tuple]:
-    """(kind, id, windows) of the active rooms or devices, by name."""
-    return [
-        (kind, resource_id, windows)
-        for resource_id in db.session.scalars(
-            select(model.id).where(model.active.is_(True)).order_by(model.name)
-        )
-    ]
 
 
 def _frozen(weekly: dict[int, list[tuple]]) -> tuple:

@@ -39,7 +39,6 @@ def _proposal(series: Series, remaining: list[Appointment], first_day: date) -> 
         first_day,
         first_day + timedelta(days=len(remaining) * rules.max_gap_days + 14),
         client_id=series.client_id,
-        per_day=True,
     )
     return planner.plan_series(
         protocol=rules,

@@ -45,7 +45,6 @@ def _plan(client, protocol: Protocol, form_values: dict, fixed=None):
         if form_values["esthetician"]
         else None,
         client_id=client.id,
-        per_day=True,
     )
     return planner.plan_series(
         protocol=series_services.gap_rules(protocol),
