@@ -16,6 +16,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinic.roles import Role
 from tests.helpers import submit
@@ -187,3 +189,30 @@ def test_the_demo_flow_still_checks_in_through_the_service(app, clock, setup):
         services.check_in(found, by_user_id=None, now=local(DAY, time(9, 30)))
         db.session.commit()
     assert status(app, appointment) == "checked_in"
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2030, 3, 29), max_value=datetime(2030, 4, 2)
+    ),  # around the spring clock change in London
+    minutes=st.integers(-3 * 24 * 60, 3 * 24 * 60),
+    opens=st.integers(0, 36 * 60),
+)
+def test_the_calendars_quick_answer_agrees_with_the_reasoned_one(start, minutes, opens):
+    """``Desk.can_check_in`` (asked of every card) is ``check_in_problem`` is None."""
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from clinic.scheduling.desk import Desk
+    from clinic.scheduling.models import AppointmentStatus
+
+    start = start.replace(second=0, microsecond=0, tzinfo=UTC)
+    desk = Desk(
+        now=start + timedelta(minutes=minutes),
+        tz=ZoneInfo("Europe/London"),
+        check_in_opens=timedelta(minutes=opens),
+        late_after=timedelta(minutes=15),
+    )
+    card = SimpleNamespace(starts_at=start, status=AppointmentStatus.BOOKED)
+    assert desk.can_check_in(card) == (desk.check_in_problem(card) is None)
