@@ -71,7 +71,7 @@ def _move_options(appointment, day=None, esthetician_id=None) -> MoveOptions:
         day,
         esthetician_ids=[who],
         client_id=appointment.client_id,
-        exclude_appointment=appointment.id,
+        moving=(appointment.id,),
     )
     tz = clinic_tz()
     return replace(found, times=tuple(s.start.astimezone(tz).time() for s in slots))

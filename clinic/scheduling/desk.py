@@ -11,8 +11,8 @@ recorded after the start; a check-in is undone while no visit has started.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from clinic.scheduling.models import Appointment, AppointmentStatus

@@ -78,7 +78,7 @@ def _weekly_hours(user_ids: list[int]) -> dict[int, dict[int, list[tuple]]]:
 
 
 def _allocation_runs(
-    start: datetime, end: datetime, exclude_appointment: int | None = None
+    start: datetime, end: datetime, moving: tuple[int, ...] = ()
 ) -> list[list]:
     """Active allocations in the window, back-to-back ones merged per resource.
 
@@ -121,8 +121,8 @@ def _allocation_runs(
         )
         .order_by(Allocation.ends_at)
     )
-    if exclude_appointment is not None:  # its own time is free to move into
-        stmt = stmt.where(Allocation.appointment_id != exclude_appointment)
+    if moving:  # their own times are free to move into
+        stmt = stmt.where(Allocation.appointment_id.not_in(moving))
     # In one fetch: psycopg answers row-by-row iteration one call a row.
     rows = connection.execute(stmt).all()
     runs: list[list] = []
@@ -145,13 +145,13 @@ def _utc_from_text(text: str) -> datetime:
 
 
 def _busy(
-    start: datetime, end: datetime, exclude_appointment: int | None = None
+    start: datetime, end: datetime, moving: tuple[int, ...] = ()
 ) -> dict[tuple[ResourceKind, int], list[Interval]]:
     """Active allocations (merged into runs) and blocks per resource: 2 queries."""
     busy: dict[tuple[ResourceKind, int], list[Interval]] = defaultdict(list)
     kinds_by_value = {kind.value: kind for kind in ResourceKind}
     checked = Interval.checked_elsewhere  # rows: UTC, start < end (constraint)
-    runs = _allocation_runs(start, end, exclude_appointment)
+    runs = _allocation_runs(start, end, moving)
     for kind, resource_id, starts_at, ends_at in runs:
         run = checked(_utc_from_text(starts_at), _utc_from_text(ends_at))
         busy[(kinds_by_value[kind], resource_id)].append(run)
@@ -181,7 +181,7 @@ def _busy(
 
 
 def client_busy(
-    client_id: int, start: datetime, end: datetime, exclude_appointment=None
+    client_id: int, start: datetime, end: datetime, moving: tuple[int, ...] = ()
 ) -> tuple[Interval, ...]:
     """The client's own appointments that hold time in ``[start, end)``."""
     stmt = select(Appointment.starts_at, Appointment.ends_at).where(
@@ -190,8 +190,8 @@ def client_busy(
         Appointment.starts_at < end,
         Appointment.ends_at > start,
     )
-    if exclude_appointment is not None:
-        stmt = stmt.where(Appointment.id != exclude_appointment)
+    if moving:
+        stmt = stmt.where(Appointment.id.not_in(moving))
     return tuple(
         Interval.checked_elsewhere(starts_at, ends_at)
         for starts_at, ends_at in db.session.execute(stmt)
@@ -208,8 +208,8 @@ class SlotFinder:
     (one running into the next day still sees that day's bookings).
 
     With ``client_id``, times when that client is booked elsewhere are left
-    out; ``exclude_appointment`` (a reschedule) frees that appointment's own
-    time.
+    out; ``moving`` (a reschedule, or the rest of a series) frees those
+    appointments' own times.
     """
 
     def __init__(
@@ -221,7 +221,7 @@ class SlotFinder:
         esthetician_ids: list[int] | None = None,
         now: datetime | None = None,
         client_id: int | None = None,
-        exclude_appointment: int | None = None,
+        moving: tuple[int, ...] = (),
     ):
         self.tz = clinic_tz()
         self.first_day, self.last_day = first_day, last_day
@@ -232,13 +232,13 @@ class SlotFinder:
         start, end = day_bounds(first_day, last_day)
         estheticians = active_estheticians(esthetician_ids)
         hours = _weekly_hours([e.id for e in estheticians])
-        busy = _busy(start, end, exclude_appointment)
+        busy = _busy(start, end, moving)
         # Reaching past the window: a start near its end may run into the
         # client's appointment early the next day.
         self.client_busy = (
             ()
             if client_id is None
-            else client_busy(client_id, start, end + self.length, exclude_appointment)
+            else client_busy(client_id, start, end + self.length, moving)
         )
         whole_range = (Interval(start, end),)
 

@@ -38,7 +38,9 @@ def _proposal(series: Series, remaining: list[Appointment], first_day: date) -> 
         series.service,
         first_day,
         first_day + timedelta(days=len(remaining) * rules.max_gap_days + 14),
+        esthetician_ids=[remaining[0].esthetician_id],
         client_id=series.client_id,
+        moving=tuple(a.id for a in remaining),
     )
     return planner.plan_series(
         protocol=rules,
