@@ -236,3 +236,19 @@ def test_an_over_long_reason_is_refused_next_to_the_field(
     assert refused.status_code == 422
     assert field_error(refused, "gap_reason")
     assert series_count(app) == 0
+
+
+def test_moving_the_rest_proposes_their_own_times_when_still_free(
+    app, client, front_desk, clinic, clara, first_day
+):
+    """The sessions being moved do not stand in their own way: asked to start
+    on session 1's own day, the proposal keeps its day, time and esthetician."""
+    ids = book_series(app, clara, clinic, first_day)
+    series_id = appointment(app, ids[0]).series_id
+    page = client.get(f"/series/{series_id}/move?from={first_day.isoformat()}")
+    assert page.status_code == 200
+    [form] = [f for f in forms_of(page) if "reason" in f["fields"]]
+    fields = form["fields"]
+    assert fields["sessions-0-day"] == first_day.isoformat()
+    assert fields["sessions-0-at"] == "10:00"
+    assert fields["sessions-0-esthetician"] == str(clinic.estheticians[0])
